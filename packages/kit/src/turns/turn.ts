@@ -1,0 +1,124 @@
+/**
+ * The normalized records every extension maps from: a Turn (one agent run) with its model calls,
+ * tool calls, usage, cost and outcome. Pure data; JSON-serializable, so it can be spooled.
+ */
+
+/** Where a cost figure came from. Never a silent zero: no figure at all is `unknown`. */
+export type CostSource = "provider" | "estimated" | "unknown";
+
+/** A cost in US dollars with its provenance. `usd` is null when the source is `unknown`. */
+export interface Cost {
+  usd: number | null;
+  source: CostSource;
+}
+
+/** Token counts. `input` excludes cache reads and writes, as the host reports it. */
+export interface Usage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  /** Reasoning tokens when a provider reports them separately (already inside `output`). */
+  reasoning?: number;
+  total: number;
+}
+
+/** How a turn ended, after recovering provider failures the host reports as completed runs. */
+export type TurnOutcome = "success" | "error" | "aborted" | "blocked" | "unknown";
+
+/** One provider request inside a turn (`<runId>:model:N`). */
+export interface ModelCall {
+  callId: string;
+  provider?: string;
+  model?: string;
+  api?: string;
+  startedAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  timeToFirstByteMs?: number;
+  usage: Usage;
+  cost: Cost;
+  outcome: "success" | "error" | "pending";
+  errorCategory?: string;
+  failureKind?: string;
+  /** Span ids the host assigned; extensions may reuse them to keep the host's trace shape. */
+  spanId?: string;
+  parentSpanId?: string;
+  requestBytes?: number;
+  responseBytes?: number;
+  /** Prompt and completion text, only when content capture is on (already redacted and bounded). */
+  content?: { input?: string; output?: string };
+}
+
+/** One tool execution inside a turn. */
+export interface ToolCall {
+  toolCallId: string;
+  toolName: string;
+  toolSource?: string;
+  toolOwner?: string;
+  startedAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  outcome: "success" | "error" | "blocked" | "pending";
+  errorCategory?: string;
+  spanId?: string;
+  parentSpanId?: string;
+  /** Tool input and output, only when content capture is on (already redacted and bounded). */
+  content?: { input?: string; output?: string };
+}
+
+/** Why a turn was closed before everything arrived, and what never came. */
+export interface TurnIncomplete {
+  reason: "timeout" | "evicted" | "shutdown";
+  /** Human-readable names of what never arrived, e.g. `run.completed`, `model.call.completed mock:model:2`. */
+  missing: string[];
+}
+
+/** One agent run, assembled from the bus and the hooks. `id` is stable: backends de-duplicate on it. */
+export interface Turn {
+  id: string;
+  runId: string;
+  traceId?: string;
+  /** The run's own span id as the host reported it on run.started/run.completed. */
+  spanId?: string;
+  parentSpanId?: string;
+  sessionKey?: string;
+  sessionId?: string;
+  agentId?: string;
+  channel?: string;
+  trigger?: string;
+  provider?: string;
+  model?: string;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  modelCalls: ModelCall[];
+  toolCalls: ToolCall[];
+  /** The turn's totals; equal to the host's own `model.usage` when it was emitted. */
+  usage: Usage;
+  cost: Cost;
+  /** Which figures `usage` and `cost` come from. */
+  usageSource: "model.usage" | "model.calls" | "none";
+  outcome: TurnOutcome;
+  /** What the host itself said (`run.completed.outcome`), which can be `completed` for a failed turn. */
+  hostOutcome?: string;
+  error?: { category?: string; message?: string; source: string };
+  incomplete?: TurnIncomplete;
+  context?: { limit?: number; used?: number };
+}
+
+/** A session's running totals. */
+export interface SessionRollup {
+  sessionKey: string;
+  sessionId?: string;
+  agentId?: string;
+  channel?: string;
+  turns: number;
+  usage: Usage;
+  costUsd: number;
+  /** Turns whose cost was `unknown` (so `costUsd` is a lower bound when this is non-zero). */
+  turnsWithUnknownCost: number;
+  outcomes: Record<TurnOutcome, number>;
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
