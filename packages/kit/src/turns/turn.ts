@@ -97,8 +97,8 @@ export interface Turn {
   /** The turn's totals; equal to the host's own `model.usage` when it was emitted. */
   usage: Usage;
   cost: Cost;
-  /** Which figures `usage` and `cost` come from. */
-  usageSource: "model.usage" | "model.calls" | "none";
+  /** Which figures `usage` and `cost` come from (`llm_output`: the run aggregate, when the bus was silent). */
+  usageSource: "model.usage" | "llm_output" | "model.calls" | "none";
   outcome: TurnOutcome;
   /** What the host itself said (`run.completed.outcome`), which can be `completed` for a failed turn. */
   hostOutcome?: string;

@@ -1,0 +1,173 @@
+/**
+ * Plugin hooks as turn input. They also fire when diagnostics are off, so a turn can be assembled
+ * from hooks alone; when the bus is on, they add what it lacks (errors' text, content).
+ */
+import { MAX_ID_LENGTH, readField, readString } from "../events/read-event.js";
+import {
+  type ContentCapture,
+  fillIdentity,
+  findLastMessage,
+  modelCallFor,
+  type OpenTurn,
+  readAssistantEvidence,
+  readCount,
+  type TurnLimits,
+  toolCallFor,
+} from "./open-turn.js";
+import { normalizeUsage, readUsageCost } from "./usage.js";
+
+/** Hooks the assembler reads. `llm_input` is optional: it only supplies the prompt for capture. */
+export const ASSEMBLER_HOOKS: ReadonlySet<string> = new Set([
+  "model_call_started",
+  "model_call_ended",
+  "before_tool_call",
+  "after_tool_call",
+  "llm_input",
+  "llm_output",
+  "agent_end",
+]);
+
+/** A hook call checked for the ids it is joined on. */
+export type ReadHookResult = { ok: true; runId: string; traceId?: string } | { ok: false; error: string };
+
+/** Checks a hook's payload and context for the fields the assembler joins on. Never throws. */
+export function readHook(name: string, event: unknown, context: unknown): ReadHookResult {
+  try {
+    if (event === null || typeof event !== "object")
+      return { ok: false, error: `${name}: event is not an object` };
+    const runId =
+      readString(event, "runId", MAX_ID_LENGTH + 1) ?? readString(context, "runId", MAX_ID_LENGTH + 1);
+    if (runId === undefined) return { ok: false, error: `${name}: "runId" missing in event and context` };
+    if (runId.length > MAX_ID_LENGTH)
+      return { ok: false, error: `${name}: "runId" longer than ${MAX_ID_LENGTH}` };
+    if (name.startsWith("model_call_") && readString(event, "callId", MAX_ID_LENGTH) === undefined) {
+      return { ok: false, error: `${name}: "callId" missing` };
+    }
+    if (name.endsWith("_tool_call") && toolNameOf(event, context) === undefined) {
+      return { ok: false, error: `${name}: "toolName" missing in event and context` };
+    }
+    return { ok: true, runId, traceId: readString(readField(context, "trace"), "traceId", 128) };
+  } catch {
+    return { ok: false, error: `${name}: hook payload could not be read` };
+  }
+}
+
+/** Applies a checked hook to its turn. Hooks carry no host timestamp: `now` stands in. */
+export function applyHook(
+  turn: OpenTurn,
+  name: string,
+  event: unknown,
+  context: unknown,
+  now: number,
+  limits: TurnLimits,
+  capture: ContentCapture,
+): void {
+  fillIdentity(turn, context);
+  switch (name) {
+    case "model_call_started":
+    case "model_call_ended": {
+      const call = modelCallFor(turn, readString(event, "callId", MAX_ID_LENGTH) ?? "", limits);
+      if (call === undefined) return;
+      call.provider ??= readString(event, "provider");
+      call.model ??= readString(event, "model");
+      call.api ??= readString(event, "api", 64);
+      if (name === "model_call_started") {
+        call.hookStarted = true;
+        call.hookStartedAt ??= now;
+        return;
+      }
+      call.hookEnded = true;
+      call.hookEndedAt ??= now;
+      call.durationMs ??= readCount(event, "durationMs");
+      call.timeToFirstByteMs ??= readCount(event, "timeToFirstByteMs");
+      call.requestBytes ??= readCount(event, "requestPayloadBytes");
+      call.responseBytes ??= readCount(event, "responseStreamBytes");
+      // the bus's own end event is authoritative when it came first
+      if (!call.busEnded) {
+        const outcome = readString(event, "outcome", 64);
+        if (outcome === "error") {
+          call.outcome = "error";
+          call.errorCategory ??= readString(event, "errorCategory", 128);
+          call.failureKind ??= readString(event, "failureKind", 64);
+        } else if (outcome !== undefined) {
+          call.outcome = "success";
+        }
+      }
+      return;
+    }
+    case "before_tool_call":
+    case "after_tool_call": {
+      const toolCallId =
+        readString(event, "toolCallId", MAX_ID_LENGTH) ?? readString(context, "toolCallId", MAX_ID_LENGTH);
+      const isEnd = name === "after_tool_call";
+      const tool = toolCallFor(turn, toolNameOf(event, context) ?? "unknown", toolCallId, isEnd, limits);
+      if (tool === undefined) return;
+      if (capture !== undefined && tool.inputContent === undefined) {
+        tool.inputContent = capture(readField(event, "params"), "tool-input");
+      }
+      if (!isEnd) {
+        tool.hookStarted = true;
+        tool.hookStartedAt ??= now;
+        return;
+      }
+      tool.hookEnded = true;
+      tool.hookEndedAt ??= now;
+      tool.durationMs ??= readCount(event, "durationMs");
+      const error = readField(event, "error");
+      if (!tool.busEnded) tool.outcome = error !== undefined && error !== null ? "error" : "success";
+      if (tool.outcome === "error" && tool.errorCategory === undefined && typeof error === "string") {
+        tool.errorCategory = "error";
+      }
+      if (capture !== undefined) {
+        tool.outputContent = capture(
+          error !== undefined && error !== null ? error : readField(event, "result"),
+          "tool-output",
+        );
+      }
+      return;
+    }
+    case "llm_input":
+      if (capture !== undefined) turn.promptContent ??= capture(readField(event, "prompt"), "model-input");
+      return;
+    case "llm_output": {
+      turn.hookEnded = true;
+      const rawUsage = readField(event, "usage");
+      const lastAssistant = readField(event, "lastAssistant");
+      turn.llmOutput = {
+        usage: normalizeUsage(rawUsage),
+        costUsd: readUsageCost(rawUsage),
+        lastAssistant: readAssistantEvidence(lastAssistant),
+      };
+      if (capture !== undefined) {
+        const content = readField(lastAssistant, "content") ?? readField(event, "assistantTexts");
+        turn.outputContent = capture(content, "model-output") ?? turn.outputContent;
+      }
+      return;
+    }
+    case "agent_end": {
+      turn.hookEnded = true;
+      const messages = readField(event, "messages");
+      const success = readField(event, "success");
+      const lastAssistant = findLastMessage(messages, "assistant", turn.runId);
+      turn.agentEnd = {
+        success: typeof success === "boolean" ? success : undefined,
+        error: readString(event, "error", 500),
+        durationMs: readCount(event, "durationMs"),
+        lastAssistant: readAssistantEvidence(lastAssistant),
+      };
+      if (capture !== undefined) {
+        const lastUser = findLastMessage(messages, "user", turn.runId);
+        if (lastUser !== undefined)
+          turn.promptContent ??= capture(readField(lastUser, "content"), "model-input");
+        if (lastAssistant !== undefined) {
+          turn.outputContent ??= capture(readField(lastAssistant, "content"), "model-output");
+        }
+      }
+      return;
+    }
+  }
+}
+
+function toolNameOf(event: unknown, context: unknown): string | undefined {
+  return readString(event, "toolName") ?? readString(context, "toolName");
+}

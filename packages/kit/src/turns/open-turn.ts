@@ -1,0 +1,277 @@
+/**
+ * The mutable state of a turn still being assembled, and how bus events and hooks fill it in.
+ * Everything stored is extracted (strings cut, numbers checked); raw host objects are never kept.
+ */
+import { readField, readNumber, readPath, readString } from "../events/read-event.js";
+import type { Usage } from "./turn.js";
+
+/** How a content value is handed to the capture function (undefined: capture is off). */
+export type ContentCapture = ((value: unknown, kind: ContentKind) => string | undefined) | undefined;
+/** What a captured content value is. */
+export type ContentKind = "model-input" | "model-output" | "tool-input" | "tool-output";
+
+/** Where each end of a call or tool was seen: the bus and the hooks report them independently. */
+interface LifecycleFlags {
+  busStarted: boolean;
+  busEnded: boolean;
+  hookStarted: boolean;
+  hookEnded: boolean;
+  /** Receive times of the hooks: used only when the bus gave no host timestamp (clocks differ). */
+  hookStartedAt?: number;
+  hookEndedAt?: number;
+}
+
+/** A model call being assembled. */
+export interface ModelCallState extends LifecycleFlags {
+  callId: string;
+  /** N of `<runId>:model:N`, the host's own order of calls; Infinity when the id has no such suffix. */
+  sequence: number;
+  provider?: string;
+  model?: string;
+  api?: string;
+  startedAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  timeToFirstByteMs?: number;
+  requestBytes?: number;
+  responseBytes?: number;
+  spanId?: string;
+  parentSpanId?: string;
+  usage?: Usage;
+  hostCostUsd?: number;
+  outcome: "success" | "error" | "pending";
+  errorCategory?: string;
+  failureKind?: string;
+}
+
+/** A tool execution being assembled. */
+export interface ToolCallState extends LifecycleFlags {
+  toolCallId: string;
+  toolName: string;
+  toolSource?: string;
+  toolOwner?: string;
+  startedAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  outcome: "success" | "error" | "blocked" | "pending";
+  errorCategory?: string;
+  spanId?: string;
+  parentSpanId?: string;
+  inputContent?: string;
+  outputContent?: string;
+}
+
+/** What the last assistant message said about how the run ended. */
+export interface AssistantEvidence {
+  stopReason?: string;
+  errorMessage?: string;
+  errorType?: string;
+}
+
+/** A turn being assembled. */
+export interface OpenTurn {
+  runId: string;
+  openedAt: number;
+  lastActivityAt: number;
+  traceId?: string;
+  spanId?: string;
+  parentSpanId?: string;
+  sessionKey?: string;
+  /** `model.usage`'s session key, which over HTTP is the raw header value: used only as a fallback. */
+  usageSessionKey?: string;
+  sessionId?: string;
+  agentId?: string;
+  channel?: string;
+  trigger?: string;
+  provider?: string;
+  model?: string;
+  runStartedAt?: number;
+  harnessStartedAt?: number;
+  runEndedAt?: number;
+  harnessEndedAt?: number;
+  runDurationMs?: number;
+  earliestEventAt?: number;
+  latestEventAt?: number;
+  /** Any bus event seen for this run: then the bus's own end events are awaited. */
+  busObserved: boolean;
+  runStarted: boolean;
+  runCompleted: boolean;
+  harnessEnded: boolean;
+  hookEnded: boolean;
+  endSeenAt?: number;
+  hostOutcome?: string;
+  hostErrorCategory?: string;
+  harnessOutcome?: string;
+  /** `harness.run.completed.itemLifecycle.startedCount`: how many tool items the harness ran. */
+  harnessItemsStarted?: number;
+  harnessError?: { category?: string; phase?: string };
+  modelCalls: Map<string, ModelCallState>;
+  toolCalls: Map<string, ToolCallState>;
+  unnamedTools: number;
+  modelUsage?: { usage: Usage; costUsd?: number; context?: { limit?: number; used?: number } };
+  llmOutput?: { usage?: Usage; costUsd?: number; lastAssistant?: AssistantEvidence };
+  agentEnd?: { success?: boolean; error?: string; durationMs?: number; lastAssistant?: AssistantEvidence };
+  promptContent?: string;
+  outputContent?: string;
+}
+
+/** Per-turn caps; what goes over them is counted, not stored. */
+export interface TurnLimits {
+  maxModelCalls: number;
+  maxToolCalls: number;
+  onDroppedModelCall: () => void;
+  onDroppedToolCall: () => void;
+}
+
+/** Longest error message kept (provider error bodies can be large). */
+export const MAX_MESSAGE_LENGTH = 500;
+
+/** A fresh open turn. */
+export function createOpenTurn(runId: string, now: number): OpenTurn {
+  return {
+    runId,
+    openedAt: now,
+    lastActivityAt: now,
+    busObserved: false,
+    runStarted: false,
+    runCompleted: false,
+    harnessEnded: false,
+    hookEnded: false,
+    modelCalls: new Map(),
+    toolCalls: new Map(),
+    unnamedTools: 0,
+  };
+}
+
+/** Fills the turn's identity from any event or hook context: first value wins, except `run.*`. */
+export function fillIdentity(turn: OpenTurn, source: unknown, authoritative = false): void {
+  const set = (
+    key: "sessionKey" | "sessionId" | "agentId" | "channel" | "trigger",
+    value: string | undefined,
+  ) => {
+    if (value !== undefined && (authoritative || turn[key] === undefined)) turn[key] = value;
+  };
+  set("sessionKey", readString(source, "sessionKey"));
+  set("sessionId", readString(source, "sessionId"));
+  set("agentId", readString(source, "agentId"));
+  set("channel", readString(source, "channel"));
+  set("trigger", readString(source, "trigger"));
+  const provider = readString(source, "provider") ?? readString(source, "modelProviderId");
+  const model = readString(source, "model") ?? readString(source, "modelId");
+  if (provider !== undefined && (authoritative || turn.provider === undefined)) turn.provider = provider;
+  if (model !== undefined && (authoritative || turn.model === undefined)) turn.model = model;
+  const traceId = readString(readField(source, "trace"), "traceId", 128);
+  if (traceId !== undefined && turn.traceId === undefined) turn.traceId = traceId;
+}
+
+/** Records a host timestamp (`ts`) so start and end do not depend on arrival order. */
+export function noteTimestamp(turn: OpenTurn, ts: number | undefined): void {
+  if (ts === undefined) return;
+  if (turn.earliestEventAt === undefined || ts < turn.earliestEventAt) turn.earliestEventAt = ts;
+  if (turn.latestEventAt === undefined || ts > turn.latestEventAt) turn.latestEventAt = ts;
+}
+
+/** The model call with this id, created if there is room. */
+export function modelCallFor(turn: OpenTurn, callId: string, limits: TurnLimits): ModelCallState | undefined {
+  const existing = turn.modelCalls.get(callId);
+  if (existing !== undefined) return existing;
+  if (turn.modelCalls.size >= limits.maxModelCalls) {
+    limits.onDroppedModelCall();
+    return undefined;
+  }
+  const match = /:model:(\d+)$/.exec(callId);
+  const call: ModelCallState = {
+    callId,
+    sequence: match?.[1] !== undefined ? Number(match[1]) : Number.POSITIVE_INFINITY,
+    outcome: "pending",
+    busStarted: false,
+    busEnded: false,
+    hookStarted: false,
+    hookEnded: false,
+  };
+  turn.modelCalls.set(callId, call);
+  return call;
+}
+
+/**
+ * The tool execution with this id, created if there is room. Without a `toolCallId`, an end is
+ * matched to the oldest pending unnamed execution of the same tool.
+ */
+export function toolCallFor(
+  turn: OpenTurn,
+  toolName: string,
+  toolCallId: string | undefined,
+  isEnd: boolean,
+  limits: TurnLimits,
+): ToolCallState | undefined {
+  if (toolCallId !== undefined) {
+    const existing = turn.toolCalls.get(toolCallId);
+    if (existing !== undefined) return existing;
+  } else if (isEnd) {
+    for (const tool of turn.toolCalls.values()) {
+      if (
+        tool.toolName === toolName &&
+        tool.toolCallId.startsWith("unnamed:") &&
+        tool.outcome === "pending"
+      ) {
+        return tool;
+      }
+    }
+  }
+  if (turn.toolCalls.size >= limits.maxToolCalls) {
+    limits.onDroppedToolCall();
+    return undefined;
+  }
+  turn.unnamedTools += toolCallId === undefined ? 1 : 0;
+  const id = toolCallId ?? `unnamed:${toolName}:${turn.unnamedTools}`;
+  const tool: ToolCallState = {
+    toolCallId: id,
+    toolName,
+    outcome: "pending",
+    busStarted: false,
+    busEnded: false,
+    hookStarted: false,
+    hookEnded: false,
+  };
+  turn.toolCalls.set(id, tool);
+  return tool;
+}
+
+/** Span ids from an event's `trace`. */
+export function readSpan(source: unknown): { spanId?: string; parentSpanId?: string } {
+  const trace = readField(source, "trace");
+  return { spanId: readString(trace, "spanId", 64), parentSpanId: readString(trace, "parentSpanId", 64) };
+}
+
+/** The evidence in an assistant message (`llm_output.lastAssistant`, `agent_end.messages[]`). */
+export function readAssistantEvidence(message: unknown): AssistantEvidence | undefined {
+  if (message === null || typeof message !== "object") return undefined;
+  return {
+    stopReason: readString(message, "stopReason", 64),
+    errorMessage: readString(message, "errorMessage", MAX_MESSAGE_LENGTH),
+    errorType: readString(message, "errorType", 128),
+  };
+}
+
+/**
+ * The last message with this role in a transcript, scanning from the end. Messages another run
+ * wrote (tagged `__openclaw.runId`) are skipped, since `agent_end` carries the whole session.
+ */
+export function findLastMessage(messages: unknown, role: string, runId: string): unknown {
+  if (!Array.isArray(messages)) return undefined;
+  const stop = Math.max(0, messages.length - 10_000);
+  for (let index = messages.length - 1; index >= stop; index -= 1) {
+    const message: unknown = messages[index];
+    if (readString(message, "role", 64) !== role) continue;
+    const owner = readPath(message, "__openclaw.runId");
+    if (typeof owner === "string" && owner !== runId) return undefined;
+    return message;
+  }
+  return undefined;
+}
+
+/** Non-negative finite number at `key`. */
+export function readCount(source: unknown, key: string): number | undefined {
+  const value = readNumber(source, key);
+  return value !== undefined && value >= 0 ? value : undefined;
+}
