@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { defineConfig, field } from "./define-config.js";
 import { toLabel, toManifestConfigSchema, toUiHints } from "./json-schema.js";
 import { packConfigFields } from "./pack-config.js";
+import { ConfigError, resolveConfig } from "./resolve-config.js";
 
 const definition = defineConfig({
   trackingUri: field.url({
@@ -32,54 +33,64 @@ const definition = defineConfig({
 });
 
 describe("toManifestConfigSchema", () => {
-  it("emits a closed draft-07 schema with a description on every field", () => {
+  it("emits an annotation-only schema: a description and the rule in words on every field", () => {
     expect(toManifestConfigSchema(definition)).toEqual({
-      type: "object",
-      additionalProperties: false,
+      $comment: "validated by the plugin at start (unknown keys are reported there)",
       properties: {
-        trackingUri: { type: "string", description: "MLflow server.", format: "uri", pattern: "^https?://" },
-        token: { type: "string", description: "API token.", minLength: 8 },
-        flushIntervalMs: { type: "integer", description: "Flush interval.", minimum: 100, default: 5000 },
-        mode: { type: "string", description: "Mode.", enum: ["traces", "metrics"], default: "traces" },
-        tags: { type: "array", description: "Tags.", items: { type: "string" }, maxItems: 10 },
+        trackingUri: { description: "MLflow server.", $comment: "http(s) URL" },
+        token: { description: "API token.", $comment: "secret string, at least 8 chars" },
+        flushIntervalMs: { description: "Flush interval.", $comment: "integer >= 100", default: 5000 },
+        mode: { description: "Mode.", $comment: "one of traces, metrics", default: "traces" },
+        tags: { description: "Tags.", $comment: "array of strings, at most 10" },
         headers: {
-          type: "object",
           description: "Extra headers.",
-          additionalProperties: { type: "string", description: "Header value." },
+          $comment: "map of names to values",
+          additionalProperties: { description: "Header value.", $comment: "secret string" },
         },
         batch: {
-          type: "object",
           description: "Batching.",
-          additionalProperties: false,
+          $comment: "object",
           properties: {
-            maxItems: { type: "integer", description: "Items per batch.", minimum: 1, default: 100 },
+            maxItems: { description: "Items per batch.", $comment: "integer >= 1", default: 100 },
           },
         },
       },
     });
   });
 
-  it("is accepted by the host's own validator, which rejects what resolveConfig rejects", () => {
+  it("never makes the host refuse to boot: its validator accepts what resolveConfig rejects with a named field", () => {
     const schema = buildJsonPluginConfigSchema(toManifestConfigSchema(definition));
     const valid = schema.safeParse?.({ token: "12345678", headers: { a: "b" }, batch: {} });
     expect(valid?.success).toBe(true);
     // the host fills schema defaults, except where an env var must still be able to win
-    expect(valid?.data).toMatchObject({ flushIntervalMs: 5000, mode: "traces", batch: { maxItems: 100 } });
+    expect(valid?.data).toMatchObject({ flushIntervalMs: 5000, mode: "traces" });
     expect((valid?.data ?? {}) as Record<string, unknown>).not.toHaveProperty("trackingUri");
-    expect(schema.safeParse?.({ unknownKey: 1 })?.success).toBe(false);
-    expect(schema.safeParse?.({ trackingUri: "ftp://x" })?.success).toBe(false);
-    expect(schema.safeParse?.({ flushIntervalMs: 5.5 })?.success).toBe(false);
-    expect(schema.safeParse?.({ batch: { other: 1 } })?.success).toBe(false);
+    for (const bad of [
+      { unknownKey: 1 },
+      { trackingUri: "ftp://x" },
+      { flushIntervalMs: 5.5 },
+      { batch: { other: 1 } },
+    ]) {
+      expect(schema.safeParse?.(bad)?.success).toBe(true);
+      expect(() => resolveConfig(definition, bad, {})).toThrow(ConfigError);
+    }
   });
 
-  it("marks env-less required fields required, and the pack fragment validates in the host", () => {
+  it("describes the pack fragment's required nested fields in words", () => {
     const pack = toManifestConfigSchema(defineConfig(packConfigFields));
-    const pricing = (pack.properties as Record<string, { additionalProperties: Record<string, unknown> }>)
-      .pricing;
-    expect(pricing?.additionalProperties.required).toEqual(["input", "output"]);
+    const pricing = (
+      pack.properties as Record<
+        string,
+        { additionalProperties: { properties: Record<string, { $comment: string }> } }
+      >
+    ).pricing;
+    expect(pricing?.additionalProperties.properties.input?.$comment).toBe("required number >= 0");
+    expect(pricing?.additionalProperties.properties.cacheRead?.$comment).toBe("number >= 0");
     const schema = buildJsonPluginConfigSchema(pack);
     expect(schema.safeParse?.({ pricing: { "gpt-4o": { input: 2.5, output: 10 } } })?.success).toBe(true);
-    expect(schema.safeParse?.({ pricing: { "gpt-4o": { input: 2.5 } } })?.success).toBe(false);
+    expect(() =>
+      resolveConfig(defineConfig(packConfigFields), { pricing: { "gpt-4o": { input: 2.5 } } }, {}),
+    ).toThrow(/pricing\.gpt-4o\.output/);
   });
 });
 

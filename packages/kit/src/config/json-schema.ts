@@ -17,10 +17,13 @@ export interface UiHint {
 export const URL_PATTERN = "^https?://";
 
 /**
- * The manifest `configSchema` for a definition: `additionalProperties: false` everywhere, a
- * description on every field. Defaults are emitted only for fields without env fallbacks: the
- * host fills schema defaults into the plugin config before the plugin sees it, which would
- * otherwise shadow the env var.
+ * The manifest `configSchema` for a definition. It is deliberately annotation-only (descriptions,
+ * defaults, constraints in `$comment`, no validating keywords): the host validates plugin config
+ * against it at boot and exits with code 78 on any violation, without naming the field, which would
+ * let one typo in an observability plugin's config take the whole gateway down. `resolveConfig`
+ * enforces the same rules at service start instead, disables only that extension, and says which
+ * field is wrong. Defaults are emitted only for fields without env fallbacks: the host fills schema
+ * defaults into the plugin config before the plugin sees it, which would otherwise shadow the env var.
  */
 export function toManifestConfigSchema(definition: ConfigDefinition): JsonSchema {
   return toObjectSchema(definition.fields, undefined);
@@ -28,81 +31,49 @@ export function toManifestConfigSchema(definition: ConfigDefinition): JsonSchema
 
 function toObjectSchema(fields: FieldMap, description: string | undefined): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
-  const required: string[] = [];
-  for (const [key, spec] of Object.entries(fields)) {
-    properties[key] = toFieldSchema(spec);
-    // env can satisfy a required field, so only env-less required fields are required in the schema
-    if (spec.required && !spec.env?.length) required.push(key);
-  }
+  for (const [key, spec] of Object.entries(fields)) properties[key] = toFieldSchema(spec);
   return {
-    type: "object",
     ...(description === undefined ? {} : { description }),
-    additionalProperties: false,
+    $comment: "validated by the plugin at start (unknown keys are reported there)",
     properties,
-    ...(required.length > 0 ? { required } : {}),
   };
 }
 
 function toFieldSchema(spec: FieldSpec): JsonSchema {
-  const withDefault = (schema: JsonSchema, value: unknown): JsonSchema =>
-    value === undefined || spec.env?.length ? schema : { ...schema, default: value };
-  const description = spec.description;
+  const defaultValue = "default" in spec && !spec.env?.length ? spec.default : undefined;
+  const annotations: JsonSchema = {
+    description: spec.description,
+    $comment: describeConstraint(spec),
+    ...(defaultValue === undefined ? {} : { default: structuredClone(defaultValue) }),
+  };
+  if (spec.kind === "object") return { ...toObjectSchema(spec.fields, spec.description), $comment: "object" };
+  if (spec.kind === "record") return { ...annotations, additionalProperties: toFieldSchema(spec.values) };
+  return annotations;
+}
+
+/** The rule `resolveConfig` applies, in words, for readers of the manifest. */
+export function describeConstraint(spec: FieldSpec): string {
+  const required = spec.required ? "required " : "";
   switch (spec.kind) {
     case "string":
-      return withDefault(
-        {
-          type: "string",
-          description,
-          ...(spec.minLength === undefined ? {} : { minLength: spec.minLength }),
-          ...(spec.maxLength === undefined ? {} : { maxLength: spec.maxLength }),
-        },
-        spec.default,
-      );
+      return `${required}string${spec.minLength === undefined ? "" : `, at least ${spec.minLength} chars`}${spec.maxLength === undefined ? "" : `, at most ${spec.maxLength} chars`}`;
     case "url":
-      return withDefault({ type: "string", description, format: "uri", pattern: URL_PATTERN }, spec.default);
+      return `${required}http(s) URL`;
     case "secret":
-      return {
-        type: "string",
-        description,
-        ...(spec.minLength === undefined ? {} : { minLength: spec.minLength }),
-      };
+      return `${required}secret string${spec.minLength === undefined ? "" : `, at least ${spec.minLength} chars`}`;
     case "integer":
     case "number":
-      return withDefault(
-        {
-          type: spec.kind,
-          description,
-          ...(spec.min === undefined ? {} : { minimum: spec.min }),
-          ...(spec.max === undefined ? {} : { maximum: spec.max }),
-        },
-        spec.default,
-      );
+      return `${required}${spec.kind}${spec.min === undefined ? "" : ` >= ${spec.min}`}${spec.max === undefined ? "" : ` <= ${spec.max}`}`;
     case "boolean":
-      return withDefault({ type: "boolean", description }, spec.default);
+      return `${required}boolean`;
     case "enum":
-      return withDefault({ type: "string", description, enum: [...spec.values] }, spec.default);
+      return `${required}one of ${spec.values.join(", ")}`;
     case "stringArray":
-      return withDefault(
-        {
-          type: "array",
-          description,
-          items: { type: "string" },
-          ...(spec.maxItems === undefined ? {} : { maxItems: spec.maxItems }),
-        },
-        spec.default === undefined ? undefined : [...spec.default],
-      );
+      return `${required}array of strings${spec.maxItems === undefined ? "" : `, at most ${spec.maxItems}`}`;
     case "record":
-      return withDefault(
-        {
-          type: "object",
-          description,
-          additionalProperties: toFieldSchema(spec.values),
-          ...(spec.maxKeys === undefined ? {} : { maxProperties: spec.maxKeys }),
-        },
-        spec.default === undefined ? undefined : structuredClone(spec.default),
-      );
+      return `${required}map of names to values${spec.maxKeys === undefined ? "" : `, at most ${spec.maxKeys} keys`}`;
     case "object":
-      return toObjectSchema(spec.fields, description);
+      return `${required}object`;
   }
 }
 

@@ -201,7 +201,11 @@ describe("resolveConfig", () => {
 
   it("rejects an enum default outside its values at compile time", () => {
     // @ts-expect-error "logs" is not one of the values
-    const spec: unknown = field.enum({ description: "Mode.", values: ["traces", "metrics"], default: "logs" });
+    const spec: unknown = field.enum({
+      description: "Mode.",
+      values: ["traces", "metrics"],
+      default: "logs",
+    });
     expect(spec).toMatchObject({ kind: "enum" });
   });
 

@@ -1,0 +1,149 @@
+/**
+ * `createPackPlugin` turns an extension's spec into an OpenClaw plugin definition. It owns what every
+ * clawscope extension needs and must get right once: registering every surface in every
+ * registration mode, keeping live state on `globalThis` (hooks run in other module instances than the
+ * service), resolving config with one-line errors, the shared bus subscription, turn assembly,
+ * health, and never letting an exception reach the gateway.
+ */
+import type { ConfigDefinition, ConfigOf } from "../config/define-config.js";
+import { toManifestConfigSchema } from "../config/json-schema.js";
+import { PACK_HOOKS } from "../events/host-events.js";
+import { createHealthRecorder, type HealthSnapshot } from "../health/health.js";
+import type { Turn } from "../turns/turn.js";
+import type { SubscribeToBus } from "./event-hub.js";
+import type { HostPluginApi, HostServiceContext } from "./host-api.js";
+import { createPackLogger } from "./logger.js";
+import { type PackService, type PackStartContext, startPackRuntime } from "./pack-runtime.js";
+import { readRuntime } from "./runtime-registry.js";
+import { registerStatusSurfaces } from "./status-surfaces.js";
+
+/** What an extension declares; everything else is the kit's job. */
+export interface PackPluginSpec<Definition extends ConfigDefinition> {
+  /** Plugin id, `clawscope-<directory>`. */
+  id: string;
+  name: string;
+  description: string;
+  config: Definition;
+  /** Raw event types the extension wants besides assembled turns (session, message, queue...). */
+  eventTypes?: readonly string[];
+  /** Extension-specific surfaces (gateway methods, tools), registered in every registration mode. */
+  register?: (api: HostPluginApi) => void;
+  /** Called at each service start with a resolved config; returns the running service. */
+  start: (context: PackStartContext<ConfigOf<Definition>>) => PackService | Promise<PackService>;
+}
+
+/** The host seam: functions from `openclaw/plugin-sdk/*`, passed in by the extension's `src/api.ts`. */
+export interface PackHostBindings {
+  subscribe: SubscribeToBus;
+}
+
+/** The plugin definition handed to the host's `definePluginEntry`. */
+export interface PackPluginDefinition {
+  id: string;
+  name: string;
+  description: string;
+  configSchema: Record<string, unknown>;
+  register: (api: HostPluginApi) => void;
+}
+
+/** Builds the plugin definition of one clawscope extension. */
+export function createPackPlugin<Definition extends ConfigDefinition>(
+  spec: PackPluginSpec<Definition>,
+  host: PackHostBindings,
+): PackPluginDefinition {
+  return {
+    id: spec.id,
+    name: spec.name,
+    description: spec.description,
+    configSchema: toManifestConfigSchema(spec.config),
+    register(api) {
+      // every mode registers every surface: the host picks which instance runs what
+      try {
+        registerHooks(spec.id, api);
+        registerService(spec, host, api);
+        registerStatusSurfaces(spec.id, api);
+        spec.register?.(api);
+      } catch (error) {
+        createPackLogger(api.logger, spec.id).error(`could not register: ${describeError(error)}`);
+      }
+    },
+  };
+}
+
+function registerHooks(pluginId: string, api: HostPluginApi): void {
+  for (const name of [...PACK_HOOKS.plain, ...PACK_HOOKS.conversation]) {
+    api.on(name, (event, context) => {
+      try {
+        readRuntime(pluginId)?.handleHook(name, event, context);
+      } catch {
+        // observe-only: a hook handler never affects the run
+      }
+      return undefined;
+    });
+  }
+}
+
+function registerService<Definition extends ConfigDefinition>(
+  spec: PackPluginSpec<Definition>,
+  host: PackHostBindings,
+  api: HostPluginApi,
+): void {
+  api.registerService({
+    id: spec.id,
+    // the host restarts the service with the committed config when our entry changes
+    reload: { configPrefixes: [`plugins.entries.${spec.id}`] },
+    async start(context: HostServiceContext) {
+      try {
+        await startPackRuntime({
+          spec,
+          subscribe: host.subscribe,
+          serviceContext: context,
+          rawConfig: readPluginConfig(context.config, spec.id, api.pluginConfig),
+          conversationAccess: readConversationAccess(context.config, spec.id),
+        });
+      } catch (error) {
+        createPackLogger(context.logger, spec.id).error(
+          `failed to start, extension disabled: ${describeError(error)}`,
+        );
+      }
+    },
+    async stop() {
+      try {
+        await readRuntime(spec.id)?.stop();
+      } catch (error) {
+        createPackLogger(api.logger, spec.id).error(`failed to stop cleanly: ${describeError(error)}`);
+      }
+    },
+  });
+}
+
+/** The plugin's own config from the whole OpenClaw config (fresh on every start, so reloads see it). */
+export function readPluginConfig(hostConfig: unknown, pluginId: string, fallback: unknown): unknown {
+  const entry = readEntry(hostConfig, pluginId);
+  if (entry && "config" in entry) return entry.config ?? {};
+  return fallback ?? {};
+}
+
+/** Whether `plugins.entries.<id>.hooks.allowConversationAccess` is true. */
+export function readConversationAccess(hostConfig: unknown, pluginId: string): boolean {
+  const hooks = readEntry(hostConfig, pluginId)?.hooks;
+  return (
+    typeof hooks === "object" &&
+    hooks !== null &&
+    (hooks as { allowConversationAccess?: unknown }).allowConversationAccess === true
+  );
+}
+
+function readEntry(hostConfig: unknown, pluginId: string): Record<string, unknown> | undefined {
+  const plugins = (hostConfig as { plugins?: { entries?: Record<string, unknown> } } | undefined)?.plugins;
+  const entry = plugins?.entries?.[pluginId];
+  return typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>) : undefined;
+}
+
+/** A one-line description of anything thrown. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s+/g, " ").slice(0, 500);
+}
+
+export type { HealthSnapshot, Turn };
