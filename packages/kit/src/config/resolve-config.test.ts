@@ -200,12 +200,9 @@ describe("resolveConfig", () => {
   });
 
   it("rejects an enum default outside its values at compile time", () => {
+    // biome-ignore format: the directive must sit on the line of the whole call
     // @ts-expect-error "logs" is not one of the values
-    const spec: unknown = field.enum({
-      description: "Mode.",
-      values: ["traces", "metrics"],
-      default: "logs",
-    });
+    const spec: unknown = field.enum({ description: "Mode.", values: ["traces", "metrics"], default: "logs" });
     expect(spec).toMatchObject({ kind: "enum" });
   });
 

@@ -4,10 +4,14 @@ import {
   waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { EVENT_HUB_KEY, type SubscribeToBus, attachToEventHub, readEventHubStats } from "./event-hub.js";
+import { attachToEventHub, EVENT_HUB_KEY, readEventHubStats, type SubscribeToBus } from "./event-hub.js";
 
 function createFakeBus() {
-  const subscriptions: Array<{ include?: readonly string[]; listener: (event: unknown, metadata: unknown) => void; active: boolean }> = [];
+  const subscriptions: Array<{
+    include?: readonly string[];
+    listener: (event: unknown, metadata: unknown) => void;
+    active: boolean;
+  }> = [];
   const subscribe: SubscribeToBus = (listener, filter) => {
     const entry = { include: filter?.include, listener, active: true };
     subscriptions.push(entry);
@@ -17,7 +21,8 @@ function createFakeBus() {
   };
   const emit = (event: { type: string }) => {
     for (const entry of subscriptions) {
-      if (entry.active && (!entry.include || entry.include.includes(event.type))) entry.listener(event, { trusted: true });
+      if (entry.active && (!entry.include || entry.include.includes(event.type)))
+        entry.listener(event, { trusted: true });
     }
   };
   return { subscribe, subscriptions, emit, active: () => subscriptions.filter((entry) => entry.active) };
@@ -46,8 +51,16 @@ describe("attachToEventHub", () => {
     const bus = createFakeBus();
     const seenByA: string[] = [];
     const seenByB: string[] = [];
-    attachToEventHub(bus.subscribe, { owner: "a", types: ["run.started"], deliver: (event) => seenByA.push((event as { type: string }).type) });
-    const b = attachToEventHub(bus.subscribe, { owner: "b", types: ["session.state"], deliver: (event) => seenByB.push((event as { type: string }).type) });
+    attachToEventHub(bus.subscribe, {
+      owner: "a",
+      types: ["run.started"],
+      deliver: (event) => seenByA.push((event as { type: string }).type),
+    });
+    const b = attachToEventHub(bus.subscribe, {
+      owner: "b",
+      types: ["session.state"],
+      deliver: (event) => seenByB.push((event as { type: string }).type),
+    });
     expect(bus.active()).toHaveLength(1);
     expect(bus.active()[0]?.include).toEqual(["run.started", "session.state"]);
     bus.emit({ type: "run.started" });
@@ -67,10 +80,22 @@ describe("attachToEventHub", () => {
     let delivered = 0;
     attachToEventHub(
       bus.subscribe,
-      { owner: "broken", types: null, deliver: () => { throw new Error("boom"); } },
+      {
+        owner: "broken",
+        types: null,
+        deliver: () => {
+          throw new Error("boom");
+        },
+      },
       (owner) => errors.push(owner),
     );
-    attachToEventHub(bus.subscribe, { owner: "healthy", types: null, deliver: () => { delivered += 1; } });
+    attachToEventHub(bus.subscribe, {
+      owner: "healthy",
+      types: null,
+      deliver: () => {
+        delivered += 1;
+      },
+    });
     expect(() => bus.emit({ type: "run.started" })).not.toThrow();
     expect(delivered).toBe(1);
     expect(errors).toEqual(["broken"]);
@@ -83,7 +108,11 @@ describe("attachToEventHub", () => {
     vi.resetModules();
     const copy = await import("./event-hub.js?copy=2" as string).catch(() => import("./event-hub.js"));
     const received: string[] = [];
-    copy.attachToEventHub(bus.subscribe, { owner: "second", types: ["run.started"], deliver: () => received.push("second") });
+    copy.attachToEventHub(bus.subscribe, {
+      owner: "second",
+      types: ["run.started"],
+      deliver: () => received.push("second"),
+    });
     expect(bus.active()).toHaveLength(1);
     bus.emit({ type: "run.started" });
     expect(received).toEqual(["second"]);
@@ -100,7 +129,13 @@ describe("attachToEventHub on the real OpenClaw bus", () => {
         deliver: (event) => bucket.push(event),
       }),
     );
-    emitTrustedDiagnosticEvent({ type: "run.started", runId: "hub-run-1", sessionKey: "agent:main:hub", provider: "mock", model: "m" } as never);
+    emitTrustedDiagnosticEvent({
+      type: "run.started",
+      runId: "hub-run-1",
+      sessionKey: "agent:main:hub",
+      provider: "mock",
+      model: "m",
+    } as never);
     await waitForDiagnosticEventsDrained();
     for (const bucket of seen) expect(bucket).toHaveLength(1);
     const first = seen[0]?.[0];
@@ -108,7 +143,13 @@ describe("attachToEventHub on the real OpenClaw bus", () => {
     for (const bucket of seen) expect(bucket[0]).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
     for (const attachment of attachments) attachment.detach();
-    emitTrustedDiagnosticEvent({ type: "run.started", runId: "hub-run-2", sessionKey: "agent:main:hub", provider: "mock", model: "m" } as never);
+    emitTrustedDiagnosticEvent({
+      type: "run.started",
+      runId: "hub-run-2",
+      sessionKey: "agent:main:hub",
+      provider: "mock",
+      model: "m",
+    } as never);
     await waitForDiagnosticEventsDrained();
     expect(seen[0]).toHaveLength(1);
   });

@@ -87,7 +87,10 @@ function resubscribe(state: EventHubState): void {
   if (state.unsubscribe && sameTypes(wanted, state.subscribedTypes)) return;
   const previous = state.unsubscribe;
   // subscribe before unsubscribing: both happen in one synchronous block, so no event is missed or doubled
-  state.unsubscribe = state.subscribe((event, metadata) => fanOut(state, event, metadata), wanted ? { include: wanted } : undefined);
+  state.unsubscribe = state.subscribe(
+    (event, metadata) => fanOut(state, event, metadata),
+    wanted ? { include: wanted } : undefined,
+  );
   state.subscribedTypes = wanted;
   state.stats.subscriptions += 1;
   previous?.();

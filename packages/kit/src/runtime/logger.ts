@@ -29,7 +29,11 @@ const MAX_KEYS = 512;
  * Wraps the host logger: every line gets `clawscope-<name>: `, and a logger that throws never
  * reaches the caller.
  */
-export function createPackLogger(base: KitLogger, pluginId: string, options: PackLoggerOptions = {}): PackLogger {
+export function createPackLogger(
+  base: KitLogger,
+  pluginId: string,
+  options: PackLoggerOptions = {},
+): PackLogger {
   const prefix = `${pluginId}: `;
   const interval = options.repeatIntervalMs ?? 60_000;
   const now = options.now ?? Date.now;

@@ -1,0 +1,138 @@
+/**
+ * Per-extension health: what it saw, assembled, exported, retried, spooled and dropped, and its last
+ * error. Reported through the host's `serviceHealth`, a gateway RPC method, a status file the
+ * `openclaw clawscope status` command reads, and the extension's own status().
+ */
+import type { PipelineStats } from "../export/types.js";
+
+/** A point-in-time view of one extension's health. */
+export interface HealthSnapshot {
+  pluginId: string;
+  state: "starting" | "running" | "disabled" | "stopped";
+  /** Why the extension is disabled (a config error, for instance). */
+  disabledReason?: string;
+  startedAt?: number;
+  at: number;
+  events: { seen: number; malformed: number; ignored: number };
+  turns: { assembled: number; incomplete: number; open: number };
+  export: {
+    exported: number;
+    retried: number;
+    spooled: number;
+    pending: number;
+    dropped: number;
+    deadLettered: number;
+    authPaused: boolean;
+  };
+  lastError?: { message: string; at: number };
+  warnings: string[];
+  /** Extension-specific figures (backend URL without secrets, experiment id, and so on). */
+  details: Record<string, unknown>;
+}
+
+/** The mutable recorder behind a snapshot. */
+export interface HealthRecorder {
+  setState: (state: HealthSnapshot["state"], reason?: string) => void;
+  countEvent: (kind: "seen" | "malformed" | "ignored") => void;
+  countTurn: (incomplete: boolean) => void;
+  recordError: (message: string) => void;
+  addWarning: (message: string) => void;
+  /** Pulls pipeline counters at snapshot time (several pipelines add up). */
+  attachPipeline: (stats: () => PipelineStats) => void;
+  setOpenTurns: (read: () => number) => void;
+  setDetail: (key: string, value: unknown) => void;
+  snapshot: () => HealthSnapshot;
+}
+
+const MAX_WARNINGS = 20;
+
+/** Creates an empty health recorder for one extension. */
+export function createHealthRecorder(pluginId: string, now: () => number = Date.now): HealthRecorder {
+  let state: HealthSnapshot["state"] = "starting";
+  let disabledReason: string | undefined;
+  let startedAt: number | undefined;
+  const events = { seen: 0, malformed: 0, ignored: 0 };
+  const turns = { assembled: 0, incomplete: 0 };
+  let lastError: HealthSnapshot["lastError"];
+  const warnings: string[] = [];
+  const pipelines: Array<() => PipelineStats> = [];
+  let readOpenTurns: () => number = () => 0;
+  const details: Record<string, unknown> = {};
+  return {
+    setState(next, reason) {
+      state = next;
+      disabledReason = next === "disabled" ? reason : undefined;
+      if (next === "running") startedAt = now();
+    },
+    countEvent(kind) {
+      events[kind] += 1;
+    },
+    countTurn(incomplete) {
+      turns.assembled += 1;
+      if (incomplete) turns.incomplete += 1;
+    },
+    recordError(message) {
+      lastError = { message, at: now() };
+    },
+    addWarning(message) {
+      if (!warnings.includes(message) && warnings.length < MAX_WARNINGS) warnings.push(message);
+    },
+    attachPipeline(stats) {
+      pipelines.push(stats);
+    },
+    setOpenTurns(read) {
+      readOpenTurns = read;
+    },
+    setDetail(key, value) {
+      details[key] = value;
+    },
+    snapshot() {
+      const exported = { exported: 0, retried: 0, spooled: 0, pending: 0, dropped: 0, deadLettered: 0, authPaused: false };
+      let pipelineError: HealthSnapshot["lastError"];
+      for (const read of pipelines) {
+        try {
+          const stats = read();
+          exported.exported += stats.exported;
+          exported.retried += stats.retried;
+          exported.spooled += stats.spooled;
+          exported.pending += stats.pendingMemory + stats.pendingSpool;
+          exported.dropped += Object.values(stats.dropped).reduce((sum, count) => sum + count, 0);
+          exported.deadLettered += stats.deadLettered;
+          exported.authPaused ||= stats.authPaused;
+          if (stats.lastError && (!pipelineError || stats.lastError.at > pipelineError.at)) pipelineError = stats.lastError;
+        } catch {}
+      }
+      const newestError = !lastError ? pipelineError : !pipelineError ? lastError : lastError.at >= pipelineError.at ? lastError : pipelineError;
+      let open = 0;
+      try {
+        open = readOpenTurns();
+      } catch {}
+      return {
+        pluginId,
+        state,
+        ...(disabledReason ? { disabledReason } : {}),
+        ...(startedAt ? { startedAt } : {}),
+        at: now(),
+        events: { ...events },
+        turns: { ...turns, open },
+        export: exported,
+        ...(newestError ? { lastError: newestError } : {}),
+        warnings: [...warnings],
+        details: { ...details },
+      };
+    },
+  };
+}
+
+/** One line per extension for humans (CLI and logs). */
+export function formatHealthLine(snapshot: HealthSnapshot): string {
+  const parts = [
+    `${snapshot.pluginId}: ${snapshot.state}${snapshot.disabledReason ? ` (${snapshot.disabledReason})` : ""}`,
+    `events ${snapshot.events.seen} (malformed ${snapshot.events.malformed})`,
+    `turns ${snapshot.turns.assembled} (incomplete ${snapshot.turns.incomplete}, open ${snapshot.turns.open})`,
+    `exported ${snapshot.export.exported}, retried ${snapshot.export.retried}, spooled ${snapshot.export.spooled}, pending ${snapshot.export.pending}, dropped ${snapshot.export.dropped}`,
+  ];
+  if (snapshot.export.authPaused) parts.push("PAUSED: backend rejected credentials");
+  if (snapshot.lastError) parts.push(`last error ${new Date(snapshot.lastError.at).toISOString()}: ${snapshot.lastError.message}`);
+  return parts.join("; ");
+}
