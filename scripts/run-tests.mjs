@@ -17,7 +17,15 @@ if (build.status !== 0) {
 const reportPath = path.join(root, ".cache", "vitest-report.json");
 mkdirSync(path.dirname(reportPath), { recursive: true });
 const extra = process.argv.slice(2);
-const vitest = run("pnpm", ["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${reportPath}`, ...extra]);
+const vitest = run("pnpm", [
+  "exec",
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${reportPath}`,
+  ...extra,
+]);
 
 let passed = 0;
 let failed = 0;

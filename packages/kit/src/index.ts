@@ -6,16 +6,21 @@
 export {
   type ConfigDefinition,
   type ConfigOf,
+  defineConfig,
   type FieldMap,
   type FieldSpec,
-  type InferConfig,
-  defineConfig,
   field,
+  type InferConfig,
   parseKeyValueList,
 } from "./config/define-config.js";
-export { type JsonSchema, type UiHint, toManifestConfigSchema, toUiHints } from "./config/json-schema.js";
+export { type JsonSchema, toManifestConfigSchema, toUiHints, type UiHint } from "./config/json-schema.js";
 export { type PackConfig, packConfigFields } from "./config/pack-config.js";
-export { ConfigError, type ResolvedConfig, redactConfigForDisplay, resolveConfig } from "./config/resolve-config.js";
+export {
+  ConfigError,
+  type ResolvedConfig,
+  redactConfigForDisplay,
+  resolveConfig,
+} from "./config/resolve-config.js";
 // host events and hooks
 export {
   type HostDiagnosticEvent,
@@ -32,27 +37,41 @@ export {
 } from "./events/host-events.js";
 export { type ReadHostEventResult, readHostEvent } from "./events/read-event.js";
 // export pipeline
-export { type ExportPipeline, type ExportPipelineOptions, createExportPipeline } from "./export/export-pipeline.js";
+export {
+  createExportPipeline,
+  type ExportPipeline,
+  type ExportPipelineOptions,
+} from "./export/export-pipeline.js";
 export { classifyHttpResponse, parseRetryAfter } from "./export/http-result.js";
 export type { ExportItem, PipelineStats, SendBatch, SendResult } from "./export/types.js";
 // health
-export { type HealthRecorder, type HealthSnapshot, createHealthRecorder, formatHealthLine } from "./health/health.js";
+export {
+  createHealthRecorder,
+  formatHealthLine,
+  type HealthRecorder,
+  type HealthSnapshot,
+} from "./health/health.js";
 // privacy
 export { toCapturedContent } from "./privacy/captured-content.js";
-export { type IdHasher, createIdHasher } from "./privacy/hash-ids.js";
+export { createIdHasher, type IdHasher } from "./privacy/hash-ids.js";
 export { loadOrCreateHashKey } from "./privacy/hash-key.js";
 export { type RedactOptions, redactText } from "./privacy/redact.js";
 export { redactValue } from "./privacy/redact-value.js";
 export { truncate } from "./privacy/truncate.js";
 // runtime: the plugin factory every extension uses
-export { type EventHubStats, type SubscribeToBus, attachToEventHub, readEventHubStats } from "./runtime/event-hub.js";
-export type { HostPluginApi, HostServiceContext } from "./runtime/host-api.js";
-export { type KitLogger, type PackLogger, createPackLogger } from "./runtime/logger.js";
 export {
+  attachToEventHub,
+  type EventHubStats,
+  readEventHubStats,
+  type SubscribeToBus,
+} from "./runtime/event-hub.js";
+export type { HostPluginApi, HostServiceContext } from "./runtime/host-api.js";
+export { createPackLogger, type KitLogger, type PackLogger } from "./runtime/logger.js";
+export {
+  createPackPlugin,
   type PackHostBindings,
   type PackPluginDefinition,
   type PackPluginSpec,
-  createPackPlugin,
   readConversationAccess,
   readPluginConfig,
 } from "./runtime/pack-plugin.js";
@@ -62,7 +81,6 @@ export { readHealthFiles } from "./runtime/status-file.js";
 // turns
 export { type PriceTable, resolveCost } from "./turns/cost.js";
 export { createSessionRollups } from "./turns/session-rollups.js";
-export { type TurnAssembler, type TurnAssemblerOptions, createTurnAssembler } from "./turns/turn-assembler.js";
 export type {
   Cost,
   CostSource,
@@ -74,3 +92,8 @@ export type {
   TurnOutcome,
   Usage,
 } from "./turns/turn.js";
+export {
+  createTurnAssembler,
+  type TurnAssembler,
+  type TurnAssemblerOptions,
+} from "./turns/turn-assembler.js";

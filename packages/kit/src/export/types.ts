@@ -39,7 +39,15 @@ export interface PipelineStats {
   pendingSpool: number;
   spoolBytes: number;
   /** Items lost, by reason. Every loss is counted here and logged. */
-  dropped: { queueFull: number; spoolFull: number; tooLarge: number; rejected: number; corrupt: number };
+  dropped: {
+    queueFull: number;
+    spoolFull: number;
+    tooLarge: number;
+    rejected: number;
+    corrupt: number;
+    /** Items still only in memory when `stop` finished (no spool configured, or the disk failed). */
+    shutdown?: number;
+  };
   /** Items moved to the dead-letter directory (rejected by the backend as invalid). */
   deadLettered: number;
   lastError?: { message: string; at: number };

@@ -87,7 +87,15 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
       details[key] = value;
     },
     snapshot() {
-      const exported = { exported: 0, retried: 0, spooled: 0, pending: 0, dropped: 0, deadLettered: 0, authPaused: false };
+      const exported = {
+        exported: 0,
+        retried: 0,
+        spooled: 0,
+        pending: 0,
+        dropped: 0,
+        deadLettered: 0,
+        authPaused: false,
+      };
       let pipelineError: HealthSnapshot["lastError"];
       for (const read of pipelines) {
         try {
@@ -99,10 +107,17 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
           exported.dropped += Object.values(stats.dropped).reduce((sum, count) => sum + count, 0);
           exported.deadLettered += stats.deadLettered;
           exported.authPaused ||= stats.authPaused;
-          if (stats.lastError && (!pipelineError || stats.lastError.at > pipelineError.at)) pipelineError = stats.lastError;
+          if (stats.lastError && (!pipelineError || stats.lastError.at > pipelineError.at))
+            pipelineError = stats.lastError;
         } catch {}
       }
-      const newestError = !lastError ? pipelineError : !pipelineError ? lastError : lastError.at >= pipelineError.at ? lastError : pipelineError;
+      const newestError = !lastError
+        ? pipelineError
+        : !pipelineError
+          ? lastError
+          : lastError.at >= pipelineError.at
+            ? lastError
+            : pipelineError;
       let open = 0;
       try {
         open = readOpenTurns();
@@ -133,6 +148,7 @@ export function formatHealthLine(snapshot: HealthSnapshot): string {
     `exported ${snapshot.export.exported}, retried ${snapshot.export.retried}, spooled ${snapshot.export.spooled}, pending ${snapshot.export.pending}, dropped ${snapshot.export.dropped}`,
   ];
   if (snapshot.export.authPaused) parts.push("PAUSED: backend rejected credentials");
-  if (snapshot.lastError) parts.push(`last error ${new Date(snapshot.lastError.at).toISOString()}: ${snapshot.lastError.message}`);
+  if (snapshot.lastError)
+    parts.push(`last error ${new Date(snapshot.lastError.at).toISOString()}: ${snapshot.lastError.message}`);
   return parts.join("; ");
 }

@@ -107,7 +107,7 @@ export function attachToEventHub(
 ): HubAttachment {
   const global = globalThis as GlobalWithHub;
   let state = global[EVENT_HUB_KEY];
-  if (!state || state.protocol !== 1) {
+  if (state?.protocol !== 1) {
     state = {
       protocol: 1,
       listeners: new Set(),

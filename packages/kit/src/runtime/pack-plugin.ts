@@ -8,7 +8,7 @@
 import type { ConfigDefinition, ConfigOf } from "../config/define-config.js";
 import { toManifestConfigSchema } from "../config/json-schema.js";
 import { PACK_HOOKS } from "../events/host-events.js";
-import { createHealthRecorder, type HealthSnapshot } from "../health/health.js";
+import type { HealthSnapshot } from "../health/health.js";
 import type { Turn } from "../turns/turn.js";
 import type { SubscribeToBus } from "./event-hub.js";
 import type { HostPluginApi, HostServiceContext } from "./host-api.js";

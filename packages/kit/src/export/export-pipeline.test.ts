@@ -1,0 +1,253 @@
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { KitLogger } from "../runtime/logger.js";
+import { createExportPipeline } from "./export-pipeline.js";
+import type { ExportItem, SendResult } from "./types.js";
+
+/** A backend in memory: answers scripted results in order, then ok; records every attempt. */
+function createFakeBackend(script: (SendResult | Error | "hang")[] = []) {
+  const attempts: string[][] = [];
+  const delivered: string[] = [];
+  const send = async (items: ExportItem<unknown>[], signal: AbortSignal): Promise<SendResult> => {
+    attempts.push(items.map((item) => item.id));
+    const next = script.shift() ?? { kind: "ok" };
+    if (next === "hang") return new Promise<SendResult>(() => undefined);
+    if (next instanceof Error) throw next;
+    if (next.kind === "ok" && !signal.aborted) delivered.push(...items.map((item) => item.id));
+    return next;
+  };
+  return { send, attempts, delivered, script };
+}
+
+function createRecordingLogger() {
+  const lines: string[] = [];
+  const logger: KitLogger = {
+    info: (message) => lines.push(`info ${message}`),
+    warn: (message) => lines.push(`warn ${message}`),
+    error: (message) => lines.push(`error ${message}`),
+  };
+  return { logger, lines };
+}
+
+async function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const fast = { flushIntervalMs: 20, retry: { initialDelayMs: 5, maxDelayMs: 20 } };
+const ids = (count: number, prefix = "item") =>
+  Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
+
+describe("createExportPipeline (memory only)", () => {
+  it("batches by count and by bytes, in order", async () => {
+    const backend = createFakeBackend();
+    const pipeline = createExportPipeline({
+      ...fast,
+      name: "t",
+      send: backend.send,
+      maxBatchItems: 10,
+      maxBatchBytes: 2000,
+    });
+    pipeline.start();
+    for (const id of ids(25)) pipeline.enqueue(id, { text: "x".repeat(10) });
+    await pipeline.flush();
+    for (const id of ids(5, "big")) pipeline.enqueue(id, { text: "y".repeat(900) });
+    await pipeline.flush();
+    expect(backend.delivered).toEqual([...ids(25), ...ids(5, "big")]);
+    expect(backend.attempts.slice(0, 3).map((batch) => batch.length)).toEqual([10, 10, 5]);
+    // ~950-byte lines under a 2000-byte bound: two per batch
+    expect(backend.attempts.slice(3).map((batch) => batch.length)).toEqual([2, 2, 1]);
+    expect(pipeline.stats()).toMatchObject({ enqueued: 30, exported: 30, pendingMemory: 0, pendingSpool: 0 });
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("cuts a partial batch after flushIntervalMs without an explicit flush", async () => {
+    const backend = createFakeBackend();
+    const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send });
+    pipeline.start();
+    pipeline.enqueue("only", 1);
+    await until(() => backend.delivered.length === 1);
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("retries transient failures and throws, then delivers", async () => {
+    const backend = createFakeBackend([{ kind: "retry", reason: "HTTP 503" }, new Error("socket hang up")]);
+    const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send });
+    pipeline.start();
+    pipeline.enqueue("a", 1);
+    await until(() => backend.delivered.length === 1);
+    expect(backend.attempts).toEqual([["a"], ["a"], ["a"]]);
+    expect(pipeline.stats()).toMatchObject({ retried: 2, exported: 1 });
+    expect(pipeline.stats().lastError?.message).toBe("socket hang up");
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("aborts a send that hangs after requestTimeoutMs and tries again", async () => {
+    const backend = createFakeBackend(["hang"]);
+    const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send, requestTimeoutMs: 30 });
+    pipeline.start();
+    pipeline.enqueue("a", 1);
+    await until(() => backend.delivered.length === 1);
+    expect(pipeline.stats().retried).toBe(1);
+    expect(pipeline.stats().lastError?.message).toMatch(/timed out after 30 ms/);
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("splits on too-large down to single items and drops a single item that is still too large", async () => {
+    const tooLarge: SendResult = { kind: "too-large", reason: "HTTP 413" };
+    const { logger, lines } = createRecordingLogger();
+    // 4 items: [a,b,c,d] 413 -> [a,b] 413 -> [a] 413 (dropped) -> [b] ok -> [c,d] ok
+    const backend = createFakeBackend([tooLarge, tooLarge, tooLarge]);
+    const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send, logger });
+    pipeline.start();
+    for (const id of ["a", "b", "c", "d"]) pipeline.enqueue(id, id);
+    await pipeline.flush();
+    await until(() => backend.delivered.length === 3);
+    expect(backend.attempts).toEqual([["a", "b", "c", "d"], ["a", "b"], ["a"], ["b"], ["c", "d"]]);
+    expect(pipeline.stats()).toMatchObject({ exported: 3, retried: 0, dropped: { tooLarge: 1 } });
+    expect(lines.some((line) => line.includes("single item as too large"))).toBe(true);
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("counts a rejected batch as dropped.rejected when there is no spool", async () => {
+    const backend = createFakeBackend([{ kind: "reject", reason: "HTTP 400" }]);
+    const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send });
+    pipeline.start();
+    pipeline.enqueue("bad", 1);
+    await pipeline.flush();
+    pipeline.enqueue("good", 2);
+    await pipeline.flush();
+    expect(backend.delivered).toEqual(["good"]);
+    expect(pipeline.stats()).toMatchObject({ deadLettered: 0, dropped: { rejected: 1 }, exported: 1 });
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("pauses on auth failure, keeps the data, resumes on resumeAfterAuthChange or after authRetryMs", async () => {
+    const backend = createFakeBackend([
+      { kind: "auth", reason: "HTTP 401" },
+      { kind: "auth", reason: "HTTP 403" },
+    ]);
+    const { logger, lines } = createRecordingLogger();
+    const pipeline = createExportPipeline({
+      ...fast,
+      name: "t",
+      send: backend.send,
+      logger,
+      authRetryMs: 150,
+    });
+    pipeline.start();
+    pipeline.enqueue("a", 1);
+    await pipeline.flush();
+    pipeline.enqueue("b", 2);
+    await pipeline.flush();
+    expect(pipeline.stats()).toMatchObject({ authPaused: true, exported: 0, pendingMemory: 2 });
+    expect(backend.attempts).toHaveLength(1);
+    expect(lines.filter((line) => line.includes("refused the credentials"))).toHaveLength(1);
+    pipeline.resumeAfterAuthChange();
+    // second answer is 403 again: paused once more, then the 150 ms timer probes and succeeds
+    await until(() => backend.delivered.length === 2);
+    expect(backend.attempts).toEqual([["a"], ["a"], ["a"], ["b"]]);
+    expect(pipeline.stats()).toMatchObject({ authPaused: false, exported: 2, pendingMemory: 0 });
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("bounds the queue, drops unserializable items, and never throws from enqueue", async () => {
+    const backend = createFakeBackend();
+    const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send, maxQueueItems: 5 });
+    for (const id of ids(8)) pipeline.enqueue(id, 1);
+    expect(pipeline.stats()).toMatchObject({ enqueued: 8, pendingMemory: 5, dropped: { queueFull: 3 } });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    pipeline.start();
+    await pipeline.flush();
+    expect(() => pipeline.enqueue(null as unknown as string, circular)).not.toThrow();
+    pipeline.enqueue("big-int", 10n);
+    await pipeline.flush();
+    expect(backend.delivered).toEqual(ids(5));
+    expect(pipeline.stats().dropped.rejected).toBe(2);
+    await pipeline.stop({ timeoutMs: 100 });
+    pipeline.enqueue("late", 1);
+    expect(pipeline.stats().dropped.shutdown).toBe(1);
+  });
+
+  it("counts what is still only in memory at stop when there is no spool", async () => {
+    const backend = createFakeBackend([{ kind: "retry", reason: "HTTP 503", retryAfterMs: 10_000 }]);
+    const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send });
+    pipeline.start();
+    for (const id of ids(3)) pipeline.enqueue(id, 1);
+    await pipeline.flush();
+    await pipeline.stop({ timeoutMs: 50 });
+    expect(pipeline.stats()).toMatchObject({ exported: 0, dropped: { shutdown: 3 } });
+  });
+});
+
+describe("createExportPipeline (spool)", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "clawscope-pipeline-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes a batch to disk before its first attempt and deletes it after success", async () => {
+    const seen: string[][] = [];
+    const pipeline = createExportPipeline({
+      ...fast,
+      name: "t",
+      spoolDir: dir,
+      send: async () => {
+        seen.push((await readdir(dir)).filter((name) => name.startsWith("batch-")));
+        return { kind: "ok" };
+      },
+    });
+    pipeline.start();
+    pipeline.enqueue("a", 1);
+    await pipeline.flush();
+    expect(seen).toEqual([["batch-000000000001-1.jsonl"]]);
+    expect((await readdir(dir)).filter((name) => name.startsWith("batch-"))).toEqual([]);
+    expect(pipeline.stats()).toMatchObject({ spooled: 1, exported: 1, spoolBytes: 0, pendingSpool: 0 });
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("dead-letters a rejected batch", async () => {
+    const backend = createFakeBackend([{ kind: "reject", reason: "HTTP 422" }]);
+    const pipeline = createExportPipeline({ ...fast, name: "t", spoolDir: dir, send: backend.send });
+    pipeline.start();
+    pipeline.enqueue("bad", { field: "value" });
+    await pipeline.flush();
+    const files = await readdir(join(dir, "dead-letter"));
+    expect(files).toHaveLength(1);
+    expect(pipeline.stats()).toMatchObject({ deadLettered: 1, dropped: { rejected: 0 }, pendingSpool: 0 });
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("keeps working in memory when the spool directory cannot be created", async () => {
+    const blocker = join(dir, "not-a-dir");
+    await writeFile(blocker, "x");
+    const backend = createFakeBackend();
+    const { logger, lines } = createRecordingLogger();
+    const pipeline = createExportPipeline({
+      ...fast,
+      name: "t",
+      spoolDir: join(blocker, "spool"),
+      send: backend.send,
+      logger,
+    });
+    pipeline.start();
+    for (const id of ids(3)) pipeline.enqueue(id, 1);
+    await pipeline.flush();
+    expect(backend.delivered).toEqual(ids(3));
+    expect(pipeline.stats().spooled).toBe(0);
+    expect(pipeline.stats().lastError?.message).toMatch(/ENOTDIR|EEXIST/);
+    expect(
+      lines.filter((line) => line.startsWith("error") && line.includes("keeping data in memory")),
+    ).toHaveLength(1);
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+});

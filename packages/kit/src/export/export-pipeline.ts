@@ -1,0 +1,596 @@
+/**
+ * The export pipeline every backend uses: a bounded in-memory queue cut into batches (by count,
+ * bytes and interval), a durable spool written before the first attempt, one send in flight at a
+ * time (ordered, oldest first, so a dead backend gets one request per backoff step), retries with
+ * full-jitter backoff that honour `Retry-After`, a split on 413, a pause on 401/403 and a bounded
+ * dead-letter directory for rejected batches. Delivery is at-least-once; ids are stable so
+ * backends de-duplicate.
+ */
+import { basename } from "node:path";
+import { createItemQueue } from "./item-queue.js";
+import type { ExportPipelineOptions } from "./pipeline-options.js";
+import { resolvePipelineOptions } from "./pipeline-options.js";
+import { createRetryPolicy } from "./retry-policy.js";
+import { attemptSend, describeError } from "./send-attempt.js";
+import type { SpoolEntry } from "./spool.js";
+import { createSpool, toSpoolLine } from "./spool.js";
+import type { ExportItem, PipelineStats, SendResult } from "./types.js";
+
+export type { ExportPipelineOptions, PipelineClock } from "./pipeline-options.js";
+
+/** What `createExportPipeline` returns. */
+export interface ExportPipeline<T> {
+  /** Queues one item. Synchronous and O(1): no I/O, no serialization, never throws. */
+  enqueue(id: string, payload: T): void;
+  /** Cuts what is queued into batches and sends now; resolves when all is sent or the backend is failing. */
+  flush(): Promise<void>;
+  /** Picks up spool files left by a previous process and starts the timers. */
+  start(): void;
+  /** Spools what is pending, delivers what it can within `timeoutMs` (default 5000), then aborts. Final. */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  stats(): PipelineStats;
+  /** Ends an auth pause (call it after the backend's credentials changed) and retries at once. */
+  resumeAfterAuthChange(): void;
+}
+
+interface Batch<T> {
+  seq: number;
+  itemCount: number;
+  bytes: number;
+  /** Absent when the items live only on disk (read back before sending). */
+  items: ExportItem<T>[] | undefined;
+  /** Absent when the batch lives only in memory (no spool, disk error, or too large for it). */
+  entry: SpoolEntry | undefined;
+}
+
+const DISK_RETRY_MS = 10_000;
+/** Batches cut and written together per intake step: enough to keep up with bursts, small enough not to stall the loop. */
+const INTAKE_GROUP = 4;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Creates an export pipeline; see {@link ExportPipelineOptions} for the knobs and their defaults. */
+export function createExportPipeline<T>(options: ExportPipelineOptions<T>): ExportPipeline<T> {
+  const config = resolvePipelineOptions(options);
+  const { clock, logger } = config;
+  const label = `export ${config.name}`;
+  const policy = createRetryPolicy({ ...config.retry, random: config.random });
+  const spool = config.spoolDir
+    ? createSpool({ dir: config.spoolDir, maxDeadLetterBytes: config.maxDeadLetterBytes })
+    : undefined;
+
+  const pending = createItemQueue<ExportItem<T>>();
+  const ready: Batch<T>[] = [];
+  const counters = { enqueued: 0, exported: 0, retried: 0, spooled: 0, deadLettered: 0 };
+  const dropped = { queueFull: 0, spoolFull: 0, tooLarge: 0, rejected: 0, corrupt: 0, shutdown: 0 };
+  let lastError: { message: string; at: number } | undefined;
+  let phase: "idle" | "running" | "stopping" | "stopped" = "idle";
+  let memoryOnlyItems = 0; // cut into batches but not on disk
+  let spooledItems = 0;
+  let heldItems = 0; // spooled items whose copy is also kept in memory
+  let nextSeq = 1;
+  let recovered: Promise<void> = Promise.resolve();
+  let diskRetryAt = 0;
+  let spoolCredit = 0; // bytes about to be freed (a batch being split), not counted against the bound
+  let failures = 0;
+  let retryAt = 0;
+  let authPaused = false;
+  let retryTimer: unknown;
+  let authTimer: unknown;
+  let flushTimer: unknown;
+  let sending = false;
+  let sendLoop: Promise<void> = Promise.resolve();
+  let inFlight: Batch<T> | undefined;
+  let inFlightAbort: AbortController | undefined;
+  let loaded: { batch: Batch<T>; items: ExportItem<T>[] } | undefined;
+  let intakeTail: Promise<void> = Promise.resolve();
+  let intakeScheduled = false;
+  let stopPromise: Promise<void> | undefined;
+  const waiters = new Set<() => void>();
+
+  const notify = () => {
+    for (const check of [...waiters]) check();
+  };
+  const waitUntil = (condition: () => boolean, timeoutMs?: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      let timer: unknown;
+      const finish = (value: boolean) => {
+        waiters.delete(check);
+        if (timer !== undefined) clock.clearTimer(timer);
+        resolve(value);
+      };
+      const check = () => condition() && finish(true);
+      if (condition()) return resolve(true);
+      waiters.add(check);
+      if (timeoutMs !== undefined) timer = clock.setTimer(() => finish(false), timeoutMs);
+    });
+  const noteError = (message: string) => {
+    lastError = { message, at: clock.now() };
+  };
+  const diskTrouble = (what: string, error: unknown) => {
+    diskRetryAt = clock.now() + DISK_RETRY_MS;
+    noteError(`${what}: ${describeError(error)}`);
+    logger.limited(
+      "error",
+      `${label}:disk`,
+      `${label}: ${what} failed in ${config.spoolDir} (${describeError(error)}); keeping data in memory (bounded) and retrying the disk later`,
+    );
+  };
+
+  /** Takes a batch out of the books; its file, if any, is the caller's business. */
+  const discard = (batch: Batch<T>) => {
+    const index = ready.indexOf(batch);
+    if (index >= 0) ready.splice(index, 1);
+    if (loaded?.batch === batch) loaded = undefined;
+    if (!batch.entry) memoryOnlyItems -= batch.itemCount;
+    else {
+      spooledItems -= batch.itemCount;
+      if (batch.items) heldItems -= batch.itemCount;
+    }
+  };
+  const removeFile = async (entry: SpoolEntry | undefined) => {
+    if (entry && spool)
+      await spool.remove(entry).catch((error: unknown) => diskTrouble("deleting a spool file", error));
+  };
+
+  /** Drops the oldest spooled batches (never the one in flight) until `bytes` more fit. */
+  const makeRoom = async (bytes: number, files: number) => {
+    if (!spool) return;
+    const overBound = () =>
+      spool.bytes - spoolCredit + bytes > config.maxSpoolBytes || spool.files + files > config.maxSpoolFiles;
+    while (overBound()) {
+      const victim = ready.find((batch) => batch.entry && batch !== inFlight);
+      if (!victim) return;
+      discard(victim);
+      dropped.spoolFull += victim.itemCount;
+      await removeFile(victim.entry);
+      logger.limited(
+        "warn",
+        `${label}:spool-full`,
+        `${label}: spool full (bound ${config.maxSpoolBytes} bytes, ${config.maxSpoolFiles} files); dropping the oldest batches — ${dropped.spoolFull} items lost so far`,
+      );
+    }
+  };
+
+  /** Writes a batch to disk before its first attempt; on any failure it simply stays in memory. */
+  const persist = async (cuts: { batch: Batch<T>; body: string }[]) => {
+    const todo = cuts.filter((cut) => !cut.batch.entry);
+    if (!spool || todo.length === 0 || clock.now() < diskRetryAt) return;
+    try {
+      await makeRoom(
+        todo.reduce((sum, cut) => sum + cut.batch.bytes, 0),
+        todo.length,
+      );
+      if (diskRetryAt !== 0) await spool.ensureDirs();
+    } catch (error) {
+      diskTrouble("preparing the spool", error);
+      return;
+    }
+    let room = config.maxSpoolBytes - (spool.bytes - spoolCredit);
+    let fileRoom = config.maxSpoolFiles - spool.files;
+    // a few files written side by side: the thread pool, not the event loop, waits on the disk
+    await Promise.all(
+      todo.map(async ({ batch, body }) => {
+        if (batch.bytes > room || fileRoom < 1) {
+          logger.limited(
+            "warn",
+            `${label}:spool-small`,
+            `${label}: a batch of ${batch.bytes} bytes does not fit the spool; kept in memory`,
+          );
+          return;
+        }
+        room -= batch.bytes;
+        fileRoom -= 1;
+        try {
+          batch.entry = await spool.write(batch.seq, body, batch.itemCount);
+        } catch (error) {
+          diskTrouble("writing the spool", error);
+          return;
+        }
+        diskRetryAt = 0;
+        memoryOnlyItems -= batch.itemCount;
+        spooledItems += batch.itemCount;
+        counters.spooled += batch.itemCount;
+        // keep a copy in memory while the budget allows, so the happy path never reads the disk back
+        if (heldItems + batch.itemCount > config.maxQueueItems) batch.items = undefined;
+        else heldItems += batch.itemCount;
+      }),
+    );
+  };
+
+  /** Builds a batch from items already out of the queue (used by the split on 413). */
+  const toBatch = (items: ExportItem<T>[]): { batch: Batch<T>; body: string } => {
+    const body = items.map((item) => toSpoolLine(item)).join("");
+    memoryOnlyItems += items.length;
+    const batch = {
+      seq: nextSeq++,
+      itemCount: items.length,
+      bytes: Buffer.byteLength(body),
+      items,
+      entry: undefined,
+    };
+    return { batch, body };
+  };
+
+  /** Cuts the next batch off the queue, bounded by count and bytes; serializes here, off the caller's stack. */
+  const cutBatch = (): { batch: Batch<T>; body: string } | undefined => {
+    const items: ExportItem<T>[] = [];
+    const lines: string[] = [];
+    let bytes = 0;
+    while (items.length < config.maxBatchItems) {
+      const item = pending.peek();
+      if (!item) break;
+      let line: string;
+      try {
+        line = toSpoolLine(item);
+      } catch (error) {
+        pending.shift();
+        dropped.rejected += 1;
+        logger.limited(
+          "warn",
+          `${label}:serialize`,
+          `${label}: an item cannot be serialized (${describeError(error)}); dropped`,
+        );
+        continue;
+      }
+      const size = Buffer.byteLength(line);
+      if (items.length > 0 && bytes + size > config.maxBatchBytes) break;
+      pending.shift();
+      items.push(item);
+      lines.push(line);
+      bytes += size;
+    }
+    if (items.length === 0) return undefined;
+    memoryOnlyItems += items.length;
+    return {
+      batch: { seq: nextSeq++, itemCount: items.length, bytes, items, entry: undefined },
+      body: lines.join(""),
+    };
+  };
+
+  const intake = async (force: boolean) => {
+    await recovered;
+    const more = () => pending.size >= config.maxBatchItems || (force && pending.size > 0);
+    while (more()) {
+      const cuts: { batch: Batch<T>; body: string }[] = [];
+      while (cuts.length < INTAKE_GROUP && more()) {
+        const cut = cutBatch();
+        if (cut) cuts.push(cut);
+        // serializing a batch is the one CPU-heavy step: give the loop back between batches
+        await yieldToEventLoop();
+      }
+      await persist(cuts);
+      for (const cut of cuts) ready.push(cut.batch);
+      kickSender();
+      notify();
+    }
+  };
+  const runIntake = (force: boolean): Promise<void> => {
+    intakeTail = intakeTail
+      .then(() => intake(force))
+      .catch((error: unknown) => noteError(`intake: ${describeError(error)}`));
+    return intakeTail;
+  };
+  const scheduleIntake = () => {
+    if (intakeScheduled || phase !== "running") return;
+    intakeScheduled = true;
+    setImmediate(() => {
+      intakeScheduled = false;
+      void runIntake(false);
+    });
+  };
+  const armFlushTimer = () => {
+    flushTimer = clock.setTimer(() => {
+      flushTimer = undefined;
+      if (phase !== "running") return;
+      if (pending.size > 0) void runIntake(true);
+      armFlushTimer();
+    }, config.flushIntervalMs);
+  };
+
+  const settle = async (batch: Batch<T>, items: ExportItem<T>[], result: SendResult) => {
+    if (result.kind === "ok") {
+      discard(batch);
+      counters.exported += items.length;
+      failures = 0;
+      retryAt = 0;
+      await removeFile(batch.entry);
+      return;
+    }
+    noteError(result.reason);
+    if (result.kind === "retry") {
+      failures += 1;
+      counters.retried += 1;
+      const delay = policy.delayFor(failures, result.retryAfterMs);
+      retryAt = clock.now() + delay;
+      const waiting = pending.size + memoryOnlyItems + spooledItems;
+      logger.limited(
+        "warn",
+        `${label}:retry`,
+        `${label}: send failed (${result.reason}); retrying in ${delay} ms, ${waiting} items waiting`,
+      );
+    } else if (result.kind === "too-large" && items.length > 1) {
+      const middle = Math.ceil(items.length / 2);
+      const halves = [toBatch(items.slice(0, middle)), toBatch(items.slice(middle))];
+      const index = Math.max(0, ready.indexOf(batch));
+      discard(batch);
+      spoolCredit = batch.entry?.bytes ?? 0;
+      try {
+        if (batch.entry) await persist(halves);
+      } finally {
+        spoolCredit = 0;
+      }
+      ready.splice(index, 0, ...halves.map((half) => half.batch));
+      await removeFile(batch.entry);
+    } else if (result.kind === "too-large") {
+      discard(batch);
+      dropped.tooLarge += batch.itemCount;
+      logger.limited(
+        "error",
+        `${label}:too-large`,
+        `${label}: the backend refuses a single item as too large (${result.reason}); dropped (${dropped.tooLarge} so far)`,
+      );
+      await removeFile(batch.entry);
+    } else if (result.kind === "auth") {
+      authPaused = true;
+      const where = spool ? "in the spool" : "in memory";
+      const seconds = Math.round(config.authRetryMs / 1000);
+      logger.limited(
+        "error",
+        `${label}:auth`,
+        `${label}: the backend refused the credentials (${result.reason}); export paused, data kept ${where}; resumes when the config changes or in ${seconds} s`,
+      );
+      if (authTimer !== undefined) clock.clearTimer(authTimer);
+      authTimer = clock.setTimer(() => {
+        authTimer = undefined;
+        authPaused = false;
+        kickSender();
+      }, config.authRetryMs);
+    } else {
+      discard(batch);
+      const written = spool
+        ? await spool
+            .deadLetter(batch.seq, items.map((item) => toSpoolLine(item)).join(""), result.reason)
+            .catch((error: unknown) => {
+              diskTrouble("writing the dead-letter file", error);
+              return false;
+            })
+        : false;
+      if (written) counters.deadLettered += items.length;
+      else dropped.rejected += batch.itemCount;
+      const where = written ? `moved to ${spool?.deadLetterDir}` : "dropped (no room in dead-letter)";
+      logger.limited(
+        "error",
+        `${label}:reject`,
+        `${label}: the backend rejected a batch of ${items.length} items (${result.reason}); ${where}`,
+      );
+      await removeFile(batch.entry);
+    }
+  };
+
+  /** Items of a batch, read back from disk when not held in memory; undefined when none could be read. */
+  const itemsOf = async (batch: Batch<T>): Promise<ExportItem<T>[] | undefined> => {
+    if (batch.items) return batch.items;
+    if (loaded?.batch === batch) return loaded.items;
+    if (!spool || !batch.entry) return undefined;
+    const read = await spool.read<T>(batch.entry);
+    if (read.corrupt > 0) {
+      dropped.corrupt += read.corrupt;
+      noteError(`corrupt spool file ${basename(batch.entry.path)}`);
+      logger.limited(
+        "error",
+        `${label}:corrupt`,
+        `${label}: spool file ${batch.entry.path} is corrupt or truncated; ${read.corrupt} item(s) skipped (${dropped.corrupt} so far)`,
+      );
+    }
+    if (read.items.length === 0) return undefined;
+    loaded = { batch, items: read.items };
+    return read.items;
+  };
+
+  const attempt = async (batch: Batch<T>) => {
+    inFlight = batch;
+    let items: ExportItem<T>[] | undefined;
+    try {
+      items = await itemsOf(batch);
+    } catch (error) {
+      inFlight = undefined;
+      const missing = (error as { code?: unknown })?.code === "ENOENT";
+      if (!missing)
+        return settle(batch, [], { kind: "retry", reason: `reading the spool: ${describeError(error)}` });
+      discard(batch);
+      dropped.corrupt += batch.itemCount;
+      logger.limited(
+        "error",
+        `${label}:missing`,
+        `${label}: spool file ${batch.entry?.path} disappeared; ${batch.itemCount} item(s) lost`,
+      );
+      return;
+    }
+    if (!items) {
+      inFlight = undefined;
+      discard(batch);
+      if (batch.entry && spool) await spool.quarantine(batch.entry).catch(() => removeFile(batch.entry));
+      return;
+    }
+    const controller = new AbortController();
+    inFlightAbort = controller;
+    const timeout = config.requestTimeoutMs;
+    const timer = clock.setTimer(
+      () => controller.abort(new Error(`request timed out after ${timeout} ms`)),
+      timeout,
+    );
+    try {
+      const result = await attemptSend(config.send, items, controller.signal);
+      inFlight = undefined;
+      inFlightAbort = undefined;
+      await settle(batch, items, result);
+    } finally {
+      clock.clearTimer(timer);
+      inFlight = undefined;
+      inFlightAbort = undefined;
+    }
+  };
+
+  const runSender = async () => {
+    while (phase === "running" || phase === "stopping") {
+      const batch = ready[0];
+      if (!batch || authPaused) return;
+      const wait = retryAt - clock.now();
+      if (wait > 0) {
+        if (retryTimer !== undefined) clock.clearTimer(retryTimer);
+        retryTimer = clock.setTimer(() => {
+          retryTimer = undefined;
+          kickSender();
+        }, wait);
+        return;
+      }
+      await attempt(batch);
+      notify();
+    }
+  };
+  function kickSender() {
+    if (sending || (phase !== "running" && phase !== "stopping")) return;
+    sending = true;
+    sendLoop = runSender()
+      .catch((error: unknown) => noteError(`sender: ${describeError(error)}`))
+      .finally(() => {
+        sending = false;
+        notify();
+      });
+  }
+
+  const recover = async () => {
+    if (!spool) return;
+    try {
+      const { entries, unreadable, removedTemp } = await spool.recover();
+      for (const entry of entries) {
+        ready.push({
+          seq: entry.seq,
+          itemCount: entry.itemCount,
+          bytes: entry.bytes,
+          items: undefined,
+          entry,
+        });
+        spooledItems += entry.itemCount;
+        nextSeq = Math.max(nextSeq, entry.seq + 1);
+      }
+      if (entries.length > 0)
+        logger.info(
+          `${label}: resuming ${entries.length} spooled batch(es), ${spooledItems} items, from ${spool.dir}`,
+        );
+      if (removedTemp > 0)
+        logger.warn(`${label}: removed ${removedTemp} incomplete spool file(s) left by an interrupted write`);
+      if (unreadable.length > 0)
+        logger.warn(
+          `${label}: ignoring unexpected file(s) in ${spool.dir}: ${unreadable.slice(0, 5).join(", ")}`,
+        );
+      await makeRoom(0, 0);
+    } catch (error) {
+      diskTrouble("opening the spool", error);
+    }
+  };
+
+  return {
+    enqueue(id, payload) {
+      try {
+        counters.enqueued += 1;
+        if (phase === "stopped") {
+          dropped.shutdown += 1;
+          logger.once("warn", `${label}:after-stop`, `${label}: items arrive after stop; they are dropped`);
+          return;
+        }
+        if (pending.size + memoryOnlyItems >= config.maxQueueItems) {
+          dropped.queueFull += 1;
+          logger.limited(
+            "warn",
+            `${label}:queue-full`,
+            `${label}: queue full (${config.maxQueueItems} items in memory); dropping new items`,
+          );
+          return;
+        }
+        pending.push({ id: typeof id === "string" ? id : String(id), payload, enqueuedAt: clock.now() });
+        if (pending.size >= config.maxBatchItems) scheduleIntake();
+      } catch {
+        // never throw into the gateway's hot path
+      }
+    },
+    async flush() {
+      if (phase !== "running") return;
+      await runIntake(true);
+      kickSender();
+      await waitUntil(
+        () =>
+          (ready.length === 0 && !sending) ||
+          phase !== "running" ||
+          (!sending && (authPaused || retryAt > clock.now())),
+      );
+    },
+    start() {
+      if (phase !== "idle") return;
+      phase = "running";
+      recovered = recover();
+      armFlushTimer();
+      void recovered.then(() => {
+        kickSender();
+        if (pending.size >= config.maxBatchItems) scheduleIntake();
+      });
+    },
+    stop(stopOptions = {}) {
+      stopPromise ??= stopPipeline(stopOptions.timeoutMs ?? 5000);
+      return stopPromise;
+    },
+    stats() {
+      return {
+        ...counters,
+        pendingMemory: pending.size + memoryOnlyItems,
+        pendingSpool: spooledItems,
+        spoolBytes: spool?.bytes ?? 0,
+        dropped: { ...dropped },
+        ...(lastError ? { lastError: { ...lastError } } : {}),
+        authPaused,
+      };
+    },
+    resumeAfterAuthChange() {
+      if (authTimer !== undefined) clock.clearTimer(authTimer);
+      authTimer = undefined;
+      authPaused = false;
+      failures = 0;
+      retryAt = 0;
+      kickSender();
+    },
+  };
+
+  async function stopPipeline(timeoutMs: number): Promise<void> {
+    const deadline = clock.now() + Math.max(0, timeoutMs);
+    const remaining = () => Math.max(0, deadline - clock.now());
+    const wasRunning = phase === "running";
+    phase = wasRunning ? "stopping" : "stopped";
+    if (flushTimer !== undefined) clock.clearTimer(flushTimer);
+    if (wasRunning) {
+      // to disk first, so a process killed during stop still loses nothing
+      const intook = runIntake(true);
+      await Promise.race([intook, waitUntil(() => false, remaining())]);
+      kickSender();
+      await waitUntil(
+        () => (ready.length === 0 && !sending) || authPaused || (!sending && retryAt >= deadline),
+        remaining(),
+      );
+    }
+    phase = "stopped";
+    for (const timer of [retryTimer, authTimer]) if (timer !== undefined) clock.clearTimer(timer);
+    inFlightAbort?.abort(new Error("the pipeline is stopping"));
+    await Promise.race([sendLoop, waitUntil(() => false, Math.max(remaining(), 100))]);
+    // what is still only in memory goes to disk now; without a spool it is lost, and counted
+    await runIntake(true);
+    for (const batch of [...ready]) {
+      if (batch.entry || !batch.items) continue;
+      await persist([{ batch, body: batch.items.map((item) => toSpoolLine(item)).join("") }]);
+    }
+    const lost = pending.size + memoryOnlyItems;
+    if (lost > 0) {
+      dropped.shutdown += lost;
+      logger.warn(`${label}: ${lost} item(s) could not be delivered or spooled before stop and are lost`);
+    }
+    notify();
+  }
+}
