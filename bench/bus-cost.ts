@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const workload = loadWorkload();
   const stateRoot = await mkdtemp(path.join(tmpdir(), "clawscope-bench-"));
   const startExtensions = (count: number) => async () => {
-    const hosts = [];
+    const hosts: Array<{ stopServices: () => Promise<void> }> = [];
     for (let index = 0; index < count; index += 1) {
       const id = `clawscope-bench${index + 1}`;
       const host = await createFakeHost(createBenchExtension(id) as never, {
