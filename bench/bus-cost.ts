@@ -132,7 +132,9 @@ async function main(): Promise<void> {
         const unsubscribes = [1, 2, 3, 4, 5].map(() =>
           onInternalDiagnosticEvent(() => {}, { include: [...TURN_EVENT_TYPES] } as never),
         );
-        return async () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+        return async () => {
+          for (const unsubscribe of unsubscribes) unsubscribe();
+        };
       },
     },
     { name: "pack: 1 extension", attach: startExtensions(1) },
@@ -140,7 +142,11 @@ async function main(): Promise<void> {
   ];
   const samples = new Map<string, number[]>(scenarios.map((scenario) => [scenario.name, []]));
   let replay = 0;
-  const nextSets = () => Array.from({ length: TURN_SETS_PER_ROUND }, () => renumber(workload, (replay += 1)));
+  const nextSets = () =>
+    Array.from({ length: TURN_SETS_PER_ROUND }, () => {
+      replay += 1;
+      return renumber(workload, replay);
+    });
 
   // warm-up: JIT, module loading, first spool directories
   for (const scenario of scenarios) {

@@ -30,6 +30,8 @@ export interface StartGatewayOptions {
   providerApi?: MockProviderApi;
   /** How long to wait for readiness (default 90 s). */
   readyTimeoutMs?: number;
+  /** Run in this folder (kept by `close()`) instead of a fresh one under `.e2e-tmp/` (the demo uses it). */
+  rootDir?: string;
 }
 
 /** Exit of the gateway process. */
@@ -187,7 +189,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
   const provider = options.provider ?? (await startMockProvider(options.providerOptions));
   mkdirSync(TEMP_ROOT, { recursive: true });
   mkdirSync(COMPILE_CACHE_DIR, { recursive: true });
-  const rootDir = path.join(TEMP_ROOT, `gateway-${Date.now()}-${randomBytes(3).toString("hex")}`);
+  const rootDir =
+    options.rootDir ?? path.join(TEMP_ROOT, `gateway-${Date.now()}-${randomBytes(3).toString("hex")}`);
   const homeDir = path.join(rootDir, "home");
   const stateDir = path.join(rootDir, "state");
   const tmpDir = path.join(rootDir, "tmp");
@@ -340,7 +343,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     close: async () => {
       await stop();
       if (ownsProvider) await provider.close();
-      if (process.env.CLAWSCOPE_E2E_KEEP !== "1") rmSync(rootDir, { recursive: true, force: true });
+      if (process.env.CLAWSCOPE_E2E_KEEP !== "1" && options.rootDir === undefined)
+        rmSync(rootDir, { recursive: true, force: true });
     },
   };
 }

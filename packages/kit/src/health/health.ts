@@ -13,6 +13,7 @@ export interface HealthSnapshot {
   disabledReason?: string;
   startedAt?: number;
   at: number;
+  /** Bus events delivered; malformed and ignored also count input the turn assembler refused (hooks included). */
   events: { seen: number; malformed: number; ignored: number };
   turns: { assembled: number; incomplete: number; open: number };
   export: {
@@ -40,6 +41,8 @@ export interface HealthRecorder {
   /** Pulls pipeline counters at snapshot time (several pipelines add up). */
   attachPipeline: (stats: () => PipelineStats) => void;
   setOpenTurns: (read: () => number) => void;
+  /** Adds counts kept elsewhere (the turn assembler's malformed and ignored input) to `events`. */
+  attachInputCounts: (read: () => { malformed: number; ignored: number }) => void;
   setDetail: (key: string, value: unknown) => void;
   snapshot: () => HealthSnapshot;
 }
@@ -57,6 +60,7 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
   const warnings: string[] = [];
   const pipelines: Array<() => PipelineStats> = [];
   let readOpenTurns: () => number = () => 0;
+  const inputCounts: Array<() => { malformed: number; ignored: number }> = [];
   const details: Record<string, unknown> = {};
   return {
     setState(next, reason) {
@@ -82,6 +86,9 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
     },
     setOpenTurns(read) {
       readOpenTurns = read;
+    },
+    attachInputCounts(read) {
+      inputCounts.push(read);
     },
     setDetail(key, value) {
       details[key] = value;
@@ -122,13 +129,21 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
       try {
         open = readOpenTurns();
       } catch {}
+      const seenEvents = { ...events };
+      for (const read of inputCounts) {
+        try {
+          const counts = read();
+          seenEvents.malformed += counts.malformed;
+          seenEvents.ignored += counts.ignored;
+        } catch {}
+      }
       return {
         pluginId,
         state,
         ...(disabledReason ? { disabledReason } : {}),
         ...(startedAt ? { startedAt } : {}),
         at: now(),
-        events: { ...events },
+        events: seenEvents,
         turns: { ...turns, open },
         export: exported,
         ...(newestError ? { lastError: newestError } : {}),

@@ -98,7 +98,8 @@ function resubscribe(state: EventHubState): void {
 
 /**
  * Attaches a listener to the process-wide hub, creating the hub (and its one bus subscription) on
- * first use. The subscription is torn down when the last listener detaches.
+ * first use. The subscription is torn down when the last listener detaches. Throws what `subscribe`
+ * throws, leaving the hub as it was.
  */
 export function attachToEventHub(
   subscribe: SubscribeToBus,
@@ -123,7 +124,16 @@ export function attachToEventHub(
   const hub = state;
   hub.listeners.add(listener);
   hub.stats.listeners = hub.listeners.size;
-  resubscribe(hub);
+  try {
+    resubscribe(hub);
+  } catch (error) {
+    // the bus refused: leave no listener behind that a later subscription would feed
+    hub.listeners.delete(listener);
+    hub.stats.listeners = hub.listeners.size;
+    if (hub.listeners.size === 0 && !hub.unsubscribe && global[EVENT_HUB_KEY] === hub)
+      delete global[EVENT_HUB_KEY];
+    throw error;
+  }
   let detached = false;
   return {
     detach() {

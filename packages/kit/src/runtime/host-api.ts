@@ -23,6 +23,8 @@ export interface HostGatewayRequest {
 export interface HostPluginApi {
   id?: string;
   pluginConfig?: unknown;
+  /** The whole OpenClaw config at registration time. */
+  config?: unknown;
   registrationMode?: string;
   logger: KitLogger;
   on: (hookName: string, handler: (event: unknown, context: unknown) => unknown) => void;

@@ -10,10 +10,12 @@ import { toManifestConfigSchema } from "../config/json-schema.js";
 import { PACK_HOOKS } from "../events/host-events.js";
 import type { HealthSnapshot } from "../health/health.js";
 import type { Turn } from "../turns/turn.js";
+import { describeError } from "./describe-error.js";
 import type { SubscribeToBus } from "./event-hub.js";
 import type { HostPluginApi, HostServiceContext } from "./host-api.js";
 import { createPackLogger } from "./logger.js";
 import { type PackService, type PackStartContext, startPackRuntime } from "./pack-runtime.js";
+import { runLifecycleStep } from "./runtime-lifecycle.js";
 import { readRuntime } from "./runtime-registry.js";
 import { registerStatusSurfaces } from "./status-surfaces.js";
 
@@ -57,14 +59,20 @@ export function createPackPlugin<Definition extends ConfigDefinition>(
     description: spec.description,
     configSchema: toManifestConfigSchema(spec.config),
     register(api) {
-      // every mode registers every surface: the host picks which instance runs what
-      try {
-        registerHooks(spec.id, api);
-        registerService(spec, host, api);
-        registerStatusSurfaces(spec.id, api);
-        spec.register?.(api);
-      } catch (error) {
-        createPackLogger(api.logger, spec.id).error(`could not register: ${describeError(error)}`);
+      // every mode registers every surface: the host picks which instance runs what; each surface
+      // on its own, so one the host refuses cannot take the others down
+      const surfaces: Array<[string, () => void]> = [
+        ["hooks", () => registerHooks(spec.id, api)],
+        ["service", () => registerService(spec, host, api)],
+        ["status surfaces", () => registerStatusSurfaces(spec.id, api)],
+        ["extension surfaces", () => spec.register?.(api)],
+      ];
+      for (const [name, registerSurface] of surfaces) {
+        try {
+          registerSurface();
+        } catch (error) {
+          createPackLogger(api?.logger, spec.id).error(`could not register ${name}: ${describeError(error)}`);
+        }
       }
     },
   };
@@ -83,6 +91,11 @@ function registerHooks(pluginId: string, api: HostPluginApi): void {
   }
 }
 
+/** How long a start waits for a previous stop to finish (its pipelines' final delivery included). */
+const START_WAIT_MS = 15_000;
+/** How long a stop waits for a start still awaiting the extension; that start gives up when it returns. */
+const STOP_WAIT_MS = 5000;
+
 function registerService<Definition extends ConfigDefinition>(
   spec: PackPluginSpec<Definition>,
   host: PackHostBindings,
@@ -94,22 +107,27 @@ function registerService<Definition extends ConfigDefinition>(
     reload: { configPrefixes: [`plugins.entries.${spec.id}`] },
     async start(context: HostServiceContext) {
       try {
-        await startPackRuntime({
-          spec,
-          subscribe: host.subscribe,
-          serviceContext: context,
-          rawConfig: readPluginConfig(context.config, spec.id, api.pluginConfig),
-          conversationAccess: readConversationAccess(context.config, spec.id),
-        });
+        await runLifecycleStep(spec.id, START_WAIT_MS, ({ isCurrent }) =>
+          startPackRuntime({
+            spec,
+            subscribe: host.subscribe,
+            serviceContext: context,
+            rawConfig: readPluginConfig(context?.config, spec.id, api.pluginConfig),
+            conversationAccess: readConversationAccess(context?.config, spec.id),
+            isCurrent,
+          }),
+        );
       } catch (error) {
-        createPackLogger(context.logger, spec.id).error(
+        createPackLogger(context?.logger ?? api.logger, spec.id).error(
           `failed to start, extension disabled: ${describeError(error)}`,
         );
       }
     },
     async stop() {
       try {
-        await readRuntime(spec.id)?.stop();
+        await runLifecycleStep(spec.id, STOP_WAIT_MS, async () => {
+          await readRuntime(spec.id)?.stop();
+        });
       } catch (error) {
         createPackLogger(api.logger, spec.id).error(`failed to stop cleanly: ${describeError(error)}`);
       }
@@ -140,10 +158,5 @@ function readEntry(hostConfig: unknown, pluginId: string): Record<string, unknow
   return typeof entry === "object" && entry !== null ? (entry as Record<string, unknown>) : undefined;
 }
 
-/** A one-line description of anything thrown. */
-export function describeError(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s+/g, " ").slice(0, 500);
-}
-
 export type { HealthSnapshot, Turn };
+export { describeError };

@@ -1,64 +1,28 @@
 /**
- * One running clawscope extension: resolved config, the shared bus subscription, a turn assembler,
- * session roll-ups, export pipelines, health, and an orderly stop. Created at each service start.
+ * One start of a clawscope extension: resolve config, prepare the state dir and id hashing, call the
+ * extension's `start`, attach to the shared bus, publish. Every failure ends in one actionable log
+ * line and a published `disabled` state (visible to the status method and CLI), never in a throw.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { ConfigDefinition, ConfigOf } from "../config/define-config.js";
 import { ConfigError, resolveConfig } from "../config/resolve-config.js";
-import { TURN_EVENT_TYPES } from "../events/host-events.js";
-import {
-  createExportPipeline,
-  type ExportPipeline,
-  type ExportPipelineOptions,
-} from "../export/export-pipeline.js";
 import { createHealthRecorder, type HealthRecorder } from "../health/health.js";
-import { toCapturedContent } from "../privacy/captured-content.js";
-import { createIdHasher } from "../privacy/hash-ids.js";
-import { loadOrCreateHashKey } from "../privacy/hash-key.js";
-import { createSessionRollups } from "../turns/session-rollups.js";
-import type { SessionRollup, Turn } from "../turns/turn.js";
-import { createTurnAssembler } from "../turns/turn-assembler.js";
-import { attachToEventHub, type SubscribeToBus } from "./event-hub.js";
+import { describeError } from "./describe-error.js";
+import type { SubscribeToBus } from "./event-hub.js";
 import type { HostServiceContext } from "./host-api.js";
-import { createPackLogger, type PackLogger } from "./logger.js";
+import { createPackLogger, type KitLogger, type PackLogger } from "./logger.js";
 import type { PackPluginSpec } from "./pack-plugin.js";
+import type { CommonPackConfig, PackService } from "./pack-service.js";
+import { createRunningRuntime, STOP_TIMEOUT_MS } from "./running-runtime.js";
 import { type LiveRuntime, publishRuntime, readRuntime, unpublishRuntime } from "./runtime-registry.js";
-import { writeHealthFile } from "./status-file.js";
+import { createStartContext, resolveHashKey, stopPipelines, stopService } from "./start-context.js";
+import { writeHealthFileQuietly } from "./status-file.js";
 
-/** What an extension's `start` receives. */
-export interface PackStartContext<Config> {
-  pluginId: string;
-  config: Config;
-  /** The extension's own state folder, `<stateDir>/plugins/<id>/`, created before start. */
-  stateDir: string;
-  logger: PackLogger;
-  health: HealthRecorder;
-  /** Keyed hash of session and user ids (raw passthrough when the operator opted in). */
-  hashId: (id: string | undefined) => string | undefined;
-  /** True when the operator turned content capture on; content then arrives redacted and bounded. */
-  captureContent: boolean;
-  /** Whether `llm_output`/`agent_end` are allowed for this plugin. */
-  conversationAccess: boolean;
-  /** The whole OpenClaw config (read-only), for agent and channel names. */
-  hostConfig: unknown;
-  /** An export pipeline spooled under this extension's state dir, stopped with the extension. */
-  createPipeline: <T>(
-    name: string,
-    options: Omit<ExportPipelineOptions<T>, "name" | "spoolDir" | "logger">,
-  ) => ExportPipeline<T>;
-}
+export type { PackService, PackStartContext } from "./pack-service.js";
 
-/** What an extension's `start` returns. */
-export interface PackService {
-  onTurn?: (turn: Turn, session: SessionRollup | undefined) => void;
-  onEvent?: (event: unknown, metadata: unknown) => void;
-  /** Bounded: flush what can be flushed; pipelines made with `createPipeline` are stopped after. */
-  stop?: () => Promise<void>;
-  status?: () => Record<string, unknown>;
-}
-
-interface StartOptions<Definition extends ConfigDefinition> {
+/** Inputs of {@link startPackRuntime}. */
+export interface StartOptions<Definition extends ConfigDefinition> {
   spec: PackPluginSpec<Definition>;
   subscribe: SubscribeToBus;
   serviceContext: HostServiceContext;
@@ -66,22 +30,31 @@ interface StartOptions<Definition extends ConfigDefinition> {
   conversationAccess: boolean;
   /** Test seam: the environment for env-var fallbacks. */
   env?: Record<string, string | undefined>;
+  /** False once a newer start or stop of this plugin began (see `runLifecycleStep`): then give up. */
+  isCurrent?: () => boolean;
 }
 
-const TICK_MS = 1000;
-const HEALTH_FILE_MS = 10_000;
-const STOP_TIMEOUT_MS = 5000;
-
-/** Starts an extension. Never throws for bad config: logs one line and stays disabled. */
+/** Starts an extension. Never throws: a problem logs one line and leaves the extension disabled. */
 export async function startPackRuntime<Definition extends ConfigDefinition>(
   options: StartOptions<Definition>,
 ): Promise<void> {
-  const { spec, serviceContext } = options;
-  const logger = createPackLogger(serviceContext.logger, spec.id);
+  const { spec } = options;
+  const serviceContext: Partial<HostServiceContext> = options.serviceContext ?? {};
+  const logger = createPackLogger(serviceContext.logger as KitLogger, spec.id);
   const health = createHealthRecorder(spec.id);
-  const stateDir = path.join(serviceContext.stateDir, "plugins", spec.id);
-  const previous = await stopPrevious(spec.id);
-  if (previous) logger.warn("a previous instance was still running; it was stopped first");
+  const isCurrent = options.isCurrent ?? (() => true);
+  const hostStateDir = typeof serviceContext.stateDir === "string" ? serviceContext.stateDir : "";
+  const stateDir = hostStateDir ? path.join(hostStateDir, "plugins", spec.id) : "";
+  const disable = (message: string, error?: unknown) =>
+    disableRuntime(
+      { pluginId: spec.id, stateDir, logger, health, serviceContext, isCurrent },
+      message,
+      error,
+    );
+
+  await stopPrevious(spec.id, logger);
+  if (!isCurrent()) return;
+  if (!hostStateDir) return disable("the host gave the service no state dir");
 
   let config: ConfigOf<Definition>;
   try {
@@ -92,237 +65,134 @@ export async function startPackRuntime<Definition extends ConfigDefinition>(
       health.addWarning(warning);
     }
   } catch (error) {
-    const message =
-      error instanceof ConfigError ? error.message : `config could not be read: ${String(error)}`;
-    logger.error(`disabled: ${message}`);
-    health.setState("disabled", message);
-    health.recordError(message);
-    serviceContext.serviceHealth?.reportFailure(new Error(message));
-    await writeHealthFileQuietly(stateDir, health);
-    return;
+    return disable(
+      error instanceof ConfigError ? error.message : `config could not be read: ${describeError(error)}`,
+    );
   }
-
-  await mkdir(stateDir, { recursive: true });
   const common = config as unknown as CommonPackConfig;
+  const stateDirReady = await prepareStateDir(stateDir, logger, health);
   if (!options.conversationAccess) {
     const warning = `conversation hooks (llm_output, agent_end) are blocked: set plugins.entries.${spec.id}.hooks.allowConversationAccess to true so provider failures are recovered from the final message and content can be captured`;
     logger.warn(warning);
     health.addWarning(warning);
   }
-  const hashKey = common.rawIds
-    ? ""
-    : (common.hashKey ?? (await loadOrCreateHashKey(serviceContext.stateDir)));
-  const hasher = createIdHasher({ key: hashKey, raw: common.rawIds === true });
-  const captureContent = common.captureContent === true;
-  const maxContentChars = common.maxContentChars;
+  let hashKey: string;
+  try {
+    hashKey = await resolveHashKey(common, hostStateDir);
+  } catch (error) {
+    return disable(describeError(error));
+  }
+  if (!isCurrent()) return;
 
-  const pipelines: ExportPipeline<unknown>[] = [];
-  const context: PackStartContext<ConfigOf<Definition>> = {
+  const { context, pipelines } = createStartContext({
     pluginId: spec.id,
     config,
     stateDir,
+    stateDirReady,
+    hashKey,
     logger,
     health,
-    hashId: (id) => (id === undefined || id === "" ? undefined : hasher.hash(id)),
-    captureContent,
     conversationAccess: options.conversationAccess,
     hostConfig: serviceContext.config,
-    createPipeline(name, pipelineOptions) {
-      // the pack-wide settings are defaults; an extension may pass its own per pipeline
-      const spoolBytes = common.spoolMaxBytes;
-      const pipeline = createExportPipeline({
-        flushIntervalMs: common.flushIntervalMs,
-        ...(spoolBytes ? { maxSpoolBytes: spoolBytes } : {}),
-        ...pipelineOptions,
-        name,
-        ...(spoolBytes === 0 ? {} : { spoolDir: path.join(stateDir, "spool", name) }),
-        logger,
-      });
-      pipelines.push(pipeline as ExportPipeline<unknown>);
-      health.attachPipeline(() => pipeline.stats());
-      pipeline.start();
-      return pipeline;
-    },
-  };
-
+  });
   let service: PackService;
   try {
-    service = await spec.start(context);
+    const started: unknown = await spec.start(context);
+    service = typeof started === "object" && started !== null ? (started as PackService) : {};
   } catch (error) {
-    const message = `start failed: ${error instanceof Error ? error.message : String(error)}`;
-    logger.error(`disabled: ${message}`);
-    health.setState("disabled", message);
-    health.recordError(message);
-    serviceContext.serviceHealth?.reportFailure(error);
-    await Promise.allSettled(pipelines.map((pipeline) => pipeline.stop({ timeoutMs: 1000 })));
-    await writeHealthFileQuietly(stateDir, health);
-    return;
+    await stopPipelines(pipelines, 1000);
+    return disable(`start failed: ${describeError(error)}`, error);
+  }
+  const abandon = async () => {
+    await stopService(service, logger, health, STOP_TIMEOUT_MS);
+    await stopPipelines(pipelines, STOP_TIMEOUT_MS);
+  };
+  if (!isCurrent()) {
+    // a stop (or a newer start) arrived while the extension was starting: undo, publish nothing
+    logger.info("start superseded by a stop or a newer start; stopped again");
+    return abandon();
   }
 
-  const rollups = createSessionRollups({ maxSessions: 10_000 });
-  const assembler = createTurnAssembler({
-    settleMs: common.settleMs,
-    turnTimeoutMs: common.turnTimeoutMs,
-    pricing: common.pricing,
-    captureContent: captureContent
-      ? (value: unknown) => toCapturedContent(value, { maxChars: maxContentChars ?? 8000 })
-      : undefined,
-    onWarning: (message: string) => logger.limited("warn", "assembler", message),
-    onTurn(turn: Turn) {
-      health.countTurn(turn.incomplete !== undefined);
-      const session = turn.sessionKey ? rollups.add(turn) : undefined;
-      try {
-        service.onTurn?.(turn, session);
-      } catch (error) {
-        health.recordError(`turn export failed: ${String(error)}`);
-        logger.limited("error", "on-turn", `turn export failed: ${String(error)}`);
-      }
-    },
-  });
-  health.setOpenTurns(() => assembler.stats().open);
-
-  const rawTypes = new Set(spec.eventTypes ?? []);
-  const turnTypes = new Set<string>(TURN_EVENT_TYPES);
-  const attachment = attachToEventHub(
-    options.subscribe,
-    {
-      owner: spec.id,
-      types: [...new Set([...TURN_EVENT_TYPES, ...rawTypes])],
-      deliver(event, metadata) {
-        health.countEvent("seen");
-        const type = (event as { type?: unknown } | null)?.type;
-        if (typeof type !== "string") {
-          health.countEvent("malformed");
-          logger.limited("warn", "malformed-event", `skipped a malformed diagnostic event (no type)`);
-          return;
-        }
-        if (turnTypes.has(type)) assembler.handleEvent(event, metadata);
-        if (rawTypes.has(type) && service.onEvent) {
-          try {
-            service.onEvent(event, metadata);
-          } catch (error) {
-            logger.limited("error", `on-event-${type}`, `could not handle ${type}: ${String(error)}`);
-          }
-        }
-      },
-    },
-    (owner, error) =>
-      logger.limited("error", `hub-${owner}`, `event listener of ${owner} failed: ${String(error)}`),
-  );
-
-  const tick = setInterval(() => {
-    try {
-      assembler.tick();
-    } catch (error) {
-      logger.limited("error", "tick", `turn reaper failed: ${String(error)}`);
-    }
-  }, TICK_MS);
-  tick.unref();
-  const healthTimer = setInterval(() => {
-    void writeHealthFileQuietly(stateDir, health);
-    reportServiceHealth(serviceContext, health);
-  }, HEALTH_FILE_MS);
-  healthTimer.unref();
-
-  let stopping: Promise<void> | undefined;
-  const runtime: LiveRuntime = {
-    pluginId: spec.id,
-    stateDir,
-    handleHook(name, event, hookContext) {
-      assembler.handleHook(name, event, hookContext);
-    },
-    health: () => ({
-      ...health.snapshot(),
-      details: { ...health.snapshot().details, ...safeStatus(service) },
-    }),
-    stop() {
-      stopping ??= (async () => {
-        clearInterval(tick);
-        clearInterval(healthTimer);
-        attachment.detach();
-        try {
-          assembler.closeAll("shutdown");
-        } catch {}
-        await withTimeout(Promise.resolve(service.stop?.()), STOP_TIMEOUT_MS).catch((error: unknown) =>
-          logger.error(`stop failed: ${String(error)}`),
-        );
-        await Promise.allSettled(pipelines.map((pipeline) => pipeline.stop({ timeoutMs: STOP_TIMEOUT_MS })));
-        health.setState("stopped");
-        unpublishRuntime(runtime);
-        await writeHealthFileQuietly(stateDir, health);
-      })();
-      return stopping;
-    },
-  };
+  let runtime: LiveRuntime;
+  try {
+    runtime = createRunningRuntime({
+      pluginId: spec.id,
+      stateDir,
+      service,
+      eventTypes: spec.eventTypes ?? [],
+      subscribe: options.subscribe,
+      common,
+      logger,
+      health,
+      serviceContext: serviceContext as HostServiceContext,
+      pipelines,
+    });
+  } catch (error) {
+    await abandon();
+    return disable(`could not subscribe to diagnostic events: ${describeError(error)}`, error);
+  }
   publishRuntime(runtime);
   health.setState("running");
-  serviceContext.serviceHealth?.clearFailure();
-  await writeHealthFileQuietly(stateDir, health);
+  try {
+    serviceContext.serviceHealth?.clearFailure();
+  } catch {}
+  await writeHealthFileQuietly(stateDir, runtime.health());
   logger.info(`started (state in ${stateDir})`);
 }
 
-interface CommonPackConfig {
-  captureContent?: boolean;
-  rawIds?: boolean;
-  hashKey?: string;
-  turnTimeoutMs?: number;
-  settleMs?: number;
-  maxContentChars?: number;
-  flushIntervalMs?: number;
-  spoolMaxBytes?: number;
-  pricing?: Record<string, { input?: number; output?: number; cacheRead?: number; cacheWrite?: number }>;
-}
-
-async function stopPrevious(pluginId: string): Promise<boolean> {
+async function stopPrevious(pluginId: string, logger: PackLogger): Promise<void> {
   const previous = readRuntime(pluginId);
-  if (!previous) return false;
+  if (!previous) return;
+  if (previous.health().state === "running")
+    logger.warn("a previous instance was still running; it was stopped first");
   await previous.stop().catch(() => undefined);
-  return true;
 }
 
-function safeStatus(service: PackService): Record<string, unknown> {
+/** Creates the extension's state folder; a read-only disk costs the spool and status file, not the extension. */
+async function prepareStateDir(
+  stateDir: string,
+  logger: PackLogger,
+  health: HealthRecorder,
+): Promise<boolean> {
   try {
-    return service.status?.() ?? {};
-  } catch {
-    return {};
+    await mkdir(stateDir, { recursive: true });
+    return true;
+  } catch (error) {
+    const warning = `state dir ${stateDir} is not writable (${describeError(error)}): no spool and no status file; pending records are kept in memory only`;
+    logger.warn(warning);
+    health.addWarning(warning);
+    return false;
   }
 }
 
-function reportServiceHealth(context: HostServiceContext, health: HealthRecorder): void {
+interface DisableTarget {
+  pluginId: string;
+  stateDir: string;
+  logger: PackLogger;
+  health: HealthRecorder;
+  serviceContext: Partial<HostServiceContext>;
+  isCurrent: () => boolean;
+}
+
+/** One error line, the host's service health, and a published `disabled` state with the reason. */
+async function disableRuntime(target: DisableTarget, message: string, error?: unknown): Promise<void> {
+  const { logger, health } = target;
+  logger.error(`disabled: ${message}`);
+  health.setState("disabled", message);
+  health.recordError(message);
   try {
-    const snapshot = health.snapshot();
-    const recentError = snapshot.lastError && Date.now() - snapshot.lastError.at < 2 * HEALTH_FILE_MS;
-    if (snapshot.export.authPaused || recentError) {
-      context.serviceHealth?.reportFailure(
-        new Error(snapshot.lastError?.message ?? "backend rejected credentials"),
-      );
-    } else {
-      context.serviceHealth?.clearFailure();
-    }
+    target.serviceContext.serviceHealth?.reportFailure(error instanceof Error ? error : new Error(message));
   } catch {}
-}
-
-async function writeHealthFileQuietly(stateDir: string, health: HealthRecorder): Promise<void> {
-  try {
-    await writeHealthFile(stateDir, health.snapshot());
-  } catch {
-    // status files are a convenience; a full disk must not stop the extension
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), timeoutMs);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  if (!target.isCurrent()) return;
+  const runtime: LiveRuntime = {
+    pluginId: target.pluginId,
+    stateDir: target.stateDir,
+    handleHook: () => undefined,
+    health: () => health.snapshot(),
+    async stop() {
+      unpublishRuntime(runtime);
+    },
+  };
+  publishRuntime(runtime);
+  if (target.stateDir) await writeHealthFileQuietly(target.stateDir, health.snapshot());
 }

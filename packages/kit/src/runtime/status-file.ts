@@ -2,7 +2,8 @@
  * Health snapshots written to `<stateDir>/plugins/<id>/health.json`, so `openclaw clawscope status`
  * can answer from another process, and still say something useful when the gateway is down.
  */
-import { readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { HealthSnapshot } from "../health/health.js";
 
@@ -11,9 +12,27 @@ const FILE_NAME = "health.json";
 /** Writes a snapshot atomically (temp file + rename) into an extension's state folder. */
 export async function writeHealthFile(pluginStateDir: string, snapshot: HealthSnapshot): Promise<void> {
   const target = path.join(pluginStateDir, FILE_NAME);
-  const temporary = `${target}.${process.pid}.tmp`;
+  // unique per write: two writes in flight must not share (and garble) one temp file
+  const temporary = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(temporary, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
   await rename(temporary, target);
+}
+
+/**
+ * Like {@link writeHealthFile}, creating the folder first, and never failing: status files are a
+ * convenience, and a full or read-only disk must not stop (or crash) the extension.
+ */
+export async function writeHealthFileQuietly(
+  pluginStateDir: string,
+  snapshot: HealthSnapshot,
+): Promise<boolean> {
+  try {
+    await mkdir(pluginStateDir, { recursive: true });
+    await writeHealthFile(pluginStateDir, snapshot);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads every clawscope extension's last snapshot under a host state dir; unreadable files are skipped. */

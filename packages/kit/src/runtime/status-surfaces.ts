@@ -1,38 +1,52 @@
 /**
  * Where an operator reads the pack's health: a gateway RPC method per extension
- * (`<plugin id>.status`), and `openclaw clawscope status`, which reads the snapshots every extension
- * writes under the state dir (so it works from the CLI process, and after the gateway stopped).
+ * (`<plugin id>.status`), and `openclaw clawscope status` (registered by one extension of the pack),
+ * which reads the snapshots every extension writes under the state dir (so it works from the CLI
+ * process, and after the gateway stopped).
  */
 import os from "node:os";
 import path from "node:path";
+import { readField } from "../events/read-event.js";
 import { formatHealthLine } from "../health/health.js";
+import { describeError } from "./describe-error.js";
 import type { HostPluginApi } from "./host-api.js";
 import { readRuntime } from "./runtime-registry.js";
 import { readHealthFiles } from "./status-file.js";
 
-const CLI_KEY = Symbol.for("clawscope.cli-registered.v1");
-
-type GlobalWithCli = typeof globalThis & { [CLI_KEY]?: boolean };
-
-/** Registers the status RPC method and, once per process for the whole pack, the CLI command. */
+/** Registers the status RPC method and, when this extension owns it, the pack's CLI command. */
 export function registerStatusSurfaces(pluginId: string, api: HostPluginApi): void {
   api.registerGatewayMethod?.(`${pluginId}.status`, ({ respond }) => {
-    const runtime = readRuntime(pluginId);
-    if (!runtime) {
-      respond(true, { pluginId, state: "stopped" });
-      return;
+    try {
+      respond(true, readRuntime(pluginId)?.health() ?? { pluginId, state: "stopped" });
+    } catch (error) {
+      try {
+        respond(false, undefined, { code: "UNAVAILABLE", message: describeError(error) });
+      } catch {}
     }
-    respond(true, runtime.health());
   });
-  registerCliOnce(api);
+  if (api.registerCli && isCliOwner(pluginId, api.config)) registerCli(api);
 }
 
-function registerCliOnce(api: HostPluginApi): void {
-  const global = globalThis as GlobalWithCli;
-  // every clawscope extension could register it; the first one in a process does, for all of them
-  if (global[CLI_KEY] || !api.registerCli) return;
-  global[CLI_KEY] = true;
-  api.registerCli(
+/**
+ * Whether this extension registers the shared `openclaw clawscope` command: the enabled clawscope
+ * extension with the smallest id. The host refuses a second registration of one command name within
+ * a registry, and builds several registries per process (the CLI loads a metadata registry, then
+ * the one whose registrars it runs), so "the first one in this process" would lose the command;
+ * a rule every extension evaluates alike from the config picks one owner in every registry.
+ */
+export function isCliOwner(pluginId: string, hostConfig: unknown): boolean {
+  const entries = readField(readField(hostConfig, "plugins"), "entries");
+  const enabled =
+    typeof entries === "object" && entries !== null
+      ? Object.keys(entries).filter(
+          (id) => id.startsWith("clawscope-") && readField(readField(entries, id), "enabled") !== false,
+        )
+      : [];
+  return [pluginId, ...enabled].sort()[0] === pluginId;
+}
+
+function registerCli(api: HostPluginApi): void {
+  api.registerCli?.(
     ({ program }) => {
       const root = program as CommanderLike;
       const command = root.command("clawscope").description("clawscope observability pack");

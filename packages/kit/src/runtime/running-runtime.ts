@@ -1,0 +1,183 @@
+/**
+ * A started extension: the turn assembler fed by the shared bus subscription and the hooks, session
+ * roll-ups, the reaper and health timers, and an orderly stop (open turns handed over as
+ * `shutdown`, then the extension's stop, then its pipelines, which spool what is pending).
+ */
+
+import { TURN_EVENT_TYPES } from "../events/host-events.js";
+import { readField } from "../events/read-event.js";
+import type { ExportPipeline } from "../export/export-pipeline.js";
+import type { HealthRecorder } from "../health/health.js";
+import { toCapturedContent } from "../privacy/captured-content.js";
+import { createSessionRollups } from "../turns/session-rollups.js";
+import type { SessionRollup, Turn } from "../turns/turn.js";
+import { createTurnAssembler } from "../turns/turn-assembler.js";
+import { describeError } from "./describe-error.js";
+import { attachToEventHub, type SubscribeToBus } from "./event-hub.js";
+import type { HostServiceContext } from "./host-api.js";
+import type { PackLogger } from "./logger.js";
+import type { CommonPackConfig, PackService } from "./pack-service.js";
+import { type LiveRuntime, unpublishRuntime } from "./runtime-registry.js";
+import { stopPipelines, stopService } from "./start-context.js";
+import { writeHealthFileQuietly } from "./status-file.js";
+
+/** Inputs of {@link createRunningRuntime}. */
+export interface RunningRuntimeOptions {
+  pluginId: string;
+  stateDir: string;
+  service: PackService;
+  /** Raw event types the extension wants besides assembled turns. */
+  eventTypes: readonly string[];
+  subscribe: SubscribeToBus;
+  common: CommonPackConfig;
+  logger: PackLogger;
+  health: HealthRecorder;
+  serviceContext: HostServiceContext;
+  pipelines: readonly ExportPipeline<unknown>[];
+}
+
+const TICK_MS = 1000;
+const HEALTH_FILE_MS = 10_000;
+/** Bound of the extension's own stop, and separately of its pipelines' final delivery. */
+export const STOP_TIMEOUT_MS = 5000;
+
+/** Attaches to the bus and starts the timers. Throws only when the bus subscription itself fails. */
+export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntime {
+  const { pluginId, stateDir, service, logger, health, common } = options;
+  const rollups = createSessionRollups({ maxSessions: 10_000 });
+  const assembler = createTurnAssembler({
+    settleMs: common.settleMs,
+    turnTimeoutMs: common.turnTimeoutMs,
+    pricing: common.pricing,
+    captureContent:
+      common.captureContent === true
+        ? (value: unknown) => toCapturedContent(value, { maxChars: common.maxContentChars ?? 8000 })
+        : undefined,
+    onWarning: (message: string) => logger.limited("warn", "assembler", message),
+    onTurn(turn: Turn) {
+      health.countTurn(turn.incomplete !== undefined);
+      let session: SessionRollup | undefined;
+      try {
+        session = turn.sessionKey ? rollups.add(turn) : undefined;
+      } catch {}
+      try {
+        service.onTurn?.(turn, session);
+      } catch (error) {
+        const message = `turn export failed: ${describeError(error)}`;
+        health.recordError(message);
+        logger.limited("error", "on-turn", message);
+      }
+    },
+  });
+  health.setOpenTurns(() => assembler.stats().open);
+  health.attachInputCounts(() => assembler.stats());
+
+  const rawTypes = new Set(options.eventTypes);
+  const turnTypes = new Set<string>(TURN_EVENT_TYPES);
+  const attachment = attachToEventHub(
+    options.subscribe,
+    {
+      owner: pluginId,
+      types: [...new Set([...TURN_EVENT_TYPES, ...rawTypes])],
+      deliver(event, metadata) {
+        health.countEvent("seen");
+        const type = readField(event, "type");
+        if (typeof type !== "string") {
+          health.countEvent("malformed");
+          logger.limited("warn", "malformed-event", "skipped a malformed diagnostic event (no type)");
+          return;
+        }
+        if (turnTypes.has(type)) assembler.handleEvent(event, metadata);
+        if (rawTypes.has(type) && service.onEvent) {
+          try {
+            service.onEvent(event, metadata);
+          } catch (error) {
+            const message = `could not handle ${type}: ${describeError(error)}`;
+            health.recordError(message);
+            logger.limited("error", `on-event-${type}`, message);
+          }
+        }
+      },
+    },
+    (owner, error) =>
+      logger.limited("error", `hub-${owner}`, `event listener of ${owner} failed: ${describeError(error)}`),
+  );
+
+  const tick = setInterval(() => {
+    try {
+      assembler.tick();
+    } catch (error) {
+      logger.limited("error", "tick", `turn reaper failed: ${describeError(error)}`);
+    }
+  }, TICK_MS);
+  tick.unref();
+  // writes in order, so the final "stopped" snapshot cannot be overtaken by a periodic one in flight
+  let writing: Promise<unknown> = Promise.resolve();
+  const writeHealth = () => {
+    writing = writing.then(() => writeHealthFileQuietly(stateDir, runtime.health()));
+    return writing;
+  };
+  const healthTimer = setInterval(() => {
+    void writeHealth();
+    reportServiceHealth(options.serviceContext, health);
+  }, HEALTH_FILE_MS);
+  healthTimer.unref();
+
+  let stopping: Promise<void> | undefined;
+  const runtime: LiveRuntime = {
+    pluginId,
+    stateDir,
+    handleHook(name, event, hookContext) {
+      assembler.handleHook(name, event, hookContext);
+    },
+    health() {
+      const snapshot = health.snapshot();
+      return { ...snapshot, details: { ...snapshot.details, ...safeStatus(service) } };
+    },
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(tick);
+        clearInterval(healthTimer);
+        try {
+          attachment.detach();
+        } catch {}
+        try {
+          // before the extension's stop, so it can still export them
+          assembler.closeAll("shutdown");
+        } catch {}
+        await stopService(service, logger, health, STOP_TIMEOUT_MS);
+        await stopPipelines(options.pipelines, STOP_TIMEOUT_MS);
+        health.setState("stopped");
+        unpublishRuntime(runtime);
+        await writeHealth();
+      })();
+      return stopping;
+    },
+  };
+  return runtime;
+}
+
+function safeStatus(service: PackService): Record<string, unknown> {
+  try {
+    const status: unknown = service.status?.();
+    return typeof status === "object" && status !== null && !Array.isArray(status)
+      ? (status as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+function reportServiceHealth(context: HostServiceContext, health: HealthRecorder): void {
+  try {
+    const snapshot = health.snapshot();
+    const recentError = snapshot.lastError && Date.now() - snapshot.lastError.at < 2 * HEALTH_FILE_MS;
+    if (snapshot.export.authPaused || recentError) {
+      context.serviceHealth?.reportFailure(
+        new Error(snapshot.lastError?.message ?? "backend rejected credentials"),
+      );
+    } else {
+      context.serviceHealth?.clearFailure();
+    }
+  } catch {}
+}

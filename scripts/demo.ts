@@ -1,0 +1,142 @@
+/**
+ * `pnpm demo`: the real OpenClaw gateway with the clawscope pack on embedded defaults and a local
+ * model provider. Drives a plain turn, a tool-call turn and a turn whose provider fails, then prints
+ * what the pack saw, how it compares with the gateway's own figures, and where each extension put
+ * its data. Everything stays under `.demo/` for you to look at afterwards.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { formatHealthLine, type HealthSnapshot, type Turn } from "@clawscope/kit";
+import { startGateway } from "../tests/e2e/harness/gateway.js";
+import { callGatewayMethod, chatCompletion, waitFor } from "../tests/e2e/harness/gateway-client.js";
+import type { GatewayPluginSpec } from "../tests/e2e/harness/gateway-config.js";
+import { waitForSessionUsage } from "../tests/e2e/harness/gateway-usage.js";
+import { ECHO_TOOL_PLUGIN } from "../tests/e2e/harness/plugin-fixtures.js";
+
+const root = path.resolve(import.meta.dirname, "..");
+const demoDir = path.join(root, ".demo");
+const gatewayDir = path.join(demoDir, "gateway");
+const relative = (file: string) => path.relative(process.cwd(), file) || ".";
+
+/** Every built extension in extensions/*, on its embedded defaults, plus the kit's probe. */
+function packPlugins(): GatewayPluginSpec[] {
+  const extensionsDir = path.join(root, "extensions");
+  const plugins: GatewayPluginSpec[] = [];
+  for (const name of existsSync(extensionsDir) ? readdirSync(extensionsDir).sort() : []) {
+    const dir = path.join(extensionsDir, name);
+    if (!existsSync(path.join(dir, "dist", "index.js"))) continue;
+    const manifest = JSON.parse(readFileSync(path.join(dir, "openclaw.plugin.json"), "utf8")) as {
+      id: string;
+    };
+    plugins.push({ dir, id: manifest.id, config: {}, allowConversationAccess: true });
+  }
+  plugins.push({
+    dir: path.join(root, "tests", "e2e", "fixtures", "probe"),
+    id: "clawscope-probe",
+    config: { settleMs: 500 },
+    allowConversationAccess: true,
+  });
+  return plugins;
+}
+
+function describeTurn(turn: Turn): string {
+  const cost = turn.cost.usd === null ? `cost unknown` : `$${turn.cost.usd.toFixed(6)} (${turn.cost.source})`;
+  const tools = turn.toolCalls.map((tool) => `${tool.toolName}:${tool.outcome}`).join(", ") || "none";
+  const failure = turn.error
+    ? `; ${turn.error.source}: ${turn.error.category ?? ""} ${turn.error.message ?? ""}`.trimEnd()
+    : "";
+  const host =
+    turn.hostOutcome && turn.hostOutcome !== "completed"
+      ? ""
+      : turn.outcome === "error"
+        ? " (the host said: completed)"
+        : "";
+  return [
+    `${turn.outcome}${host}${failure}`,
+    `tokens in ${turn.usage.input} / out ${turn.usage.output} / total ${turn.usage.total}, ${cost}`,
+    `${turn.modelCalls.length} model call(s), tools: ${tools}, ${turn.durationMs} ms`,
+  ].join("\n      ");
+}
+
+async function main(): Promise<void> {
+  rmSync(gatewayDir, { recursive: true, force: true });
+  const plugins = [...packPlugins(), ECHO_TOOL_PLUGIN];
+  const extensionIds = plugins
+    .filter((plugin) => plugin.id.startsWith("clawscope-"))
+    .map((plugin) => plugin.id);
+  console.log("clawscope demo: the real OpenClaw gateway with the pack, a local model provider, three turns");
+  console.log(`  plugins: ${extensionIds.join(", ")}`);
+  if (!extensionIds.some((id) => id !== "clawscope-probe")) {
+    console.log("  (no backend extension is built yet: the kit's probe shows what every extension receives)");
+  }
+  const bootStarted = Date.now();
+  const gateway = await startGateway({ plugins, rootDir: gatewayDir });
+  console.log(
+    `  gateway ready in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s on ${gateway.baseUrl} (pid ${gateway.pid})\n`,
+  );
+  try {
+    const sessionKey = "demo";
+    const turns = [
+      { label: "plain turn", content: "Hello from the clawscope demo" },
+      { label: "tool-call turn", content: "Please USE_TOOL to echo something" },
+      { label: "provider fails (HTTP 400)", content: "This one will FAIL_400 at the provider" },
+    ];
+    for (const turn of turns) {
+      const answer = await chatCompletion(gateway, { sessionKey, content: turn.content });
+      console.log(
+        `→ ${turn.label}: HTTP ${answer.status}${answer.content ? ` "${answer.content.slice(0, 60)}"` : ""}`,
+      );
+    }
+    // a failed completion answers without an id, so turns are matched by session and order
+    const assembled = await waitFor(
+      async () => {
+        const value = (await callGatewayMethod(gateway, "clawscope-probe.turns")) as { turns: Turn[] };
+        const ours = value.turns.filter((turn) => turn.sessionKey === `agent:main:${sessionKey}`);
+        return ours.length >= turns.length
+          ? ours.sort((left, right) => left.startedAt - right.startedAt)
+          : undefined;
+      },
+      60_000,
+      250,
+      "the pack to assemble the three turns",
+    );
+    console.log("\nWhat the pack assembled:");
+    assembled.forEach((turn, index) => {
+      console.log(`  ${index + 1}. ${turns[index]?.label} (run ${turn.runId})\n      ${describeTurn(turn)}`);
+    });
+    const packTokens = assembled.reduce((sum, turn) => sum + turn.usage.total, 0);
+    const packCost = assembled.reduce((sum, turn) => sum + (turn.cost.usd ?? 0), 0);
+    const usage = await waitForSessionUsage(
+      gateway,
+      sessionKey,
+      (value) => value.totalTokens >= packTokens,
+      60_000,
+    );
+    const match = usage.totalTokens === packTokens && Math.abs(usage.totalCost - packCost) < 1e-9;
+    console.log(
+      `\nThe gateway's own figures (sessions.usage): ${usage.totalTokens} tokens, $${usage.totalCost.toFixed(6)}` +
+        ` — the pack: ${packTokens} tokens, $${packCost.toFixed(6)} ${match ? "(equal)" : "(DIFFERENT)"}`,
+    );
+
+    console.log("\nWhere each extension put its data:");
+    for (const id of extensionIds) {
+      const health = (await callGatewayMethod(gateway, `${id}.status`)) as HealthSnapshot;
+      console.log(`  ${formatHealthLine(health)}`);
+      for (const [key, value] of Object.entries(health.details ?? {})) {
+        console.log(
+          `      ${key}: ${typeof value === "string" && value.startsWith("/") ? relative(value) : JSON.stringify(value)}`,
+        );
+      }
+      console.log(`      state dir: ${relative(gateway.pluginStateDir(id))} (health.json, spool/)`);
+    }
+    console.log(`\nGateway log: ${relative(gateway.logFile)}`);
+    console.log(
+      `Ask the pack any time: node_modules/.bin/openclaw clawscope status --state-dir ${relative(gateway.stateDir)}`,
+    );
+  } finally {
+    const code = await gateway.stop();
+    console.log(`\nGateway stopped (exit ${code}). Everything above is kept in ${relative(demoDir)}/.`);
+  }
+}
+
+await main();
