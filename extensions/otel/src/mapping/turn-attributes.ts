@@ -1,0 +1,61 @@
+/** Attribute builders shared by the span and log mappers, so a figure is spelled one way everywhere. */
+import type { Cost, Usage } from "@clawscope/kit";
+import { redactText, truncate } from "@clawscope/kit";
+import type { Attributes, AttributeValue } from "./otel-records.js";
+
+/** Longest error text put on a span status or a log record (after redaction). */
+export const MAX_ERROR_MESSAGE_CHARS = 256;
+
+/** The attributes whose value is defined (and, for numbers, finite). */
+export function definedAttributes(entries: Record<string, AttributeValue | undefined>): Attributes {
+  const attributes: Attributes = {};
+  for (const [key, value] of Object.entries(entries)) {
+    if (value === undefined) continue;
+    if (typeof value === "number" && !Number.isFinite(value)) continue;
+    attributes[key] = value;
+  }
+  return attributes;
+}
+
+/**
+ * Token attributes. `gen_ai.usage.input_tokens` counts every input token, cached ones included,
+ * as the GenAI conventions ask (Langfuse and MLflow subtract or add the cache parts on that basis);
+ * `openclaw.tokens.*` repeat the gateway's own buckets unchanged (its `input` excludes the cache).
+ */
+export function toUsageAttributes(usage: Usage): Attributes {
+  return definedAttributes({
+    "gen_ai.usage.input_tokens": usage.input + usage.cacheRead + usage.cacheWrite,
+    "gen_ai.usage.output_tokens": usage.output,
+    "gen_ai.usage.cache_read.input_tokens": usage.cacheRead,
+    "gen_ai.usage.cache_creation.input_tokens": usage.cacheWrite,
+    "openclaw.tokens.input": usage.input,
+    "openclaw.tokens.output": usage.output,
+    "openclaw.tokens.cache_read": usage.cacheRead,
+    "openclaw.tokens.cache_write": usage.cacheWrite,
+    "openclaw.tokens.total": usage.total,
+    "openclaw.tokens.reasoning": usage.reasoning,
+  });
+}
+
+/** Cost with provenance; no `openclaw.cost.usd` at all when the source is unknown (never a fake zero). */
+export function toCostAttributes(cost: Cost): Attributes {
+  const known = cost.source !== "unknown" && typeof cost.usd === "number" && Number.isFinite(cost.usd);
+  return definedAttributes({
+    "openclaw.cost.usd": known ? (cost.usd ?? undefined) : undefined,
+    "openclaw.cost.source": cost.source,
+  });
+}
+
+/** Error text fit for export: secrets and personal data redacted, then cut to a short line. */
+export function toErrorMessage(text: string | undefined): string | undefined {
+  if (typeof text !== "string" || text.length === 0) return undefined;
+  const oneLine = text.slice(0, MAX_ERROR_MESSAGE_CHARS * 8).replace(/\s+/g, " ");
+  return truncate(redactText(oneLine), MAX_ERROR_MESSAGE_CHARS);
+}
+
+/** A dollar figure for humans: six significant digits, no exponent for small amounts. */
+export function formatUsd(usd: number): string {
+  if (!Number.isFinite(usd)) return "$?";
+  const rounded = Number.parseFloat(usd.toPrecision(6));
+  return `$${Math.abs(rounded) < 1e-6 && rounded !== 0 ? rounded.toFixed(12).replace(/0+$/, "") : rounded}`;
+}
