@@ -7,11 +7,12 @@
  * module instances, and each extension bundles its own copy of this file. Its shape is therefore a
  * small, versioned protocol, not a class: any copy of the kit can attach to a hub another copy made.
  */
+import type { HostEventType } from "../events/host-events.js";
 
 /** The host's `onInternalDiagnosticEvent`, injected so tests and benchmarks can use the real bus or a fake. */
 export type SubscribeToBus = (
   listener: (event: unknown, metadata: unknown) => void,
-  filter?: { include?: readonly string[] },
+  filter?: { include?: readonly HostEventType[] },
 ) => () => void;
 
 /** A consumer attached to the hub. `types` null means every event type. */
@@ -89,7 +90,7 @@ function resubscribe(state: EventHubState): void {
   // subscribe before unsubscribing: both happen in one synchronous block, so no event is missed or doubled
   state.unsubscribe = state.subscribe(
     (event, metadata) => fanOut(state, event, metadata),
-    wanted ? { include: wanted } : undefined,
+    wanted ? { include: wanted as HostEventType[] } : undefined,
   );
   state.subscribedTypes = wanted;
   state.stats.subscriptions += 1;

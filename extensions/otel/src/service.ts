@@ -1,0 +1,110 @@
+/**
+ * The OTel extension at run time: assembled turns become traces and logs (sampled), every turn and
+ * operational event becomes metrics (never sampled), and all of it leaves through the kit's
+ * pipelines — spooled, retried, flushed on stop — over OTLP/HTTP with private providers only.
+ */
+import type { PackService, PackStartContext } from "@clawscope/kit";
+import { type OtelConfig, resolveOtlpTargets, toResourceAttributes } from "./config.js";
+import type { TurnExport } from "./mapping/otel-records.js";
+import { shouldKeepTurn } from "./mapping/sampling.js";
+import { toEventRecordings } from "./mapping/to-event-recordings.js";
+import { toEventExport } from "./mapping/to-event-spans.js";
+import { toTurnLogRecords } from "./mapping/to-log-records.js";
+import { toMetricRecordings } from "./mapping/to-metric-recordings.js";
+import { toTurnSpans } from "./mapping/to-spans.js";
+import { createMetricsRecorder } from "./transport/metrics.js";
+import { createOtlpEncoder } from "./transport/otlp-encoding.js";
+import { createOtlpSender } from "./transport/otlp-http-sender.js";
+
+/** The pack version stamped on the instrumentation scope. */
+export const OTEL_EXTENSION_VERSION = "0.1.0";
+
+/** Starts the OTel service: encoders, senders, pipelines, the private meter provider. */
+export async function startOtel(context: PackStartContext<OtelConfig>): Promise<PackService> {
+  const { config, logger } = context;
+  const targets = resolveOtlpTargets(config);
+  const encoder = createOtlpEncoder({
+    protocol: config.protocol,
+    resourceAttributes: toResourceAttributes(config),
+    scopeVersion: OTEL_EXTENSION_VERSION,
+  });
+  const senderFor = (signal: "traces" | "metrics" | "logs") =>
+    createOtlpSender({
+      endpoints: { [signal]: targets[signal].url },
+      headers: targets[signal].headers,
+      encoder,
+      timeoutMs: config.timeoutMs,
+      logger,
+    });
+  const tracesSender = senderFor("traces");
+  const logsSender = senderFor("logs");
+  const metricsSender = senderFor("metrics");
+  const traces = targets.traces.enabled
+    ? context.createPipeline<TurnExport>("otlp-traces", { send: tracesSender.sendTraces })
+    : undefined;
+  const logs = targets.logs.enabled
+    ? context.createPipeline<TurnExport>("otlp-logs", { send: logsSender.sendLogs })
+    : undefined;
+  const metricsPipeline = targets.metrics.enabled
+    ? context.createPipeline("otlp-metrics", { send: metricsSender.sendMetrics })
+    : undefined;
+  const metrics = createMetricsRecorder({
+    encoder,
+    ...(metricsPipeline ? { enqueue: (id, payload) => metricsPipeline.enqueue(id, payload) } : {}),
+    exportIntervalMs: config.metricIntervalMs,
+    maxSeries: config.maxSeries,
+    prometheus: config.prometheus,
+    logger,
+  });
+  if (targets.metrics.enabled || config.prometheus.enabled) await metrics.start();
+
+  const sampled = { kept: 0, sampledOut: 0, byReason: {} as Record<string, number> };
+  const exportRecords = (id: string, record: TurnExport) => {
+    if (record.spans.length > 0) traces?.enqueue(id, { id, spans: record.spans, logs: [] });
+    if (record.logs.length > 0) logs?.enqueue(id, { id, spans: [], logs: record.logs });
+  };
+  context.health.setDetail("endpoints", {
+    traces: targets.traces.enabled ? tracesSender.endpoints.traces : "off",
+    metrics: targets.metrics.enabled ? metricsSender.endpoints.metrics : "off",
+    logs: targets.logs.enabled ? logsSender.endpoints.logs : "off",
+  });
+
+  return {
+    onTurn(turn) {
+      // metrics count every turn; sampling only thins traces and logs
+      metrics.record(toMetricRecordings(turn));
+      const decision = shouldKeepTurn(turn, config.sampling);
+      sampled.byReason[decision.reason] = (sampled.byReason[decision.reason] ?? 0) + 1;
+      if (!decision.keep) {
+        sampled.sampledOut += 1;
+        return;
+      }
+      sampled.kept += 1;
+      const options = { hashId: context.hashId, captureContent: context.captureContent };
+      exportRecords(turn.id, {
+        id: turn.id,
+        spans: toTurnSpans(turn, options),
+        logs: toTurnLogRecords(turn, options),
+      });
+    },
+    onEvent(event) {
+      metrics.record(toEventRecordings(event));
+      const record = toEventExport(event, { hashId: context.hashId });
+      if (record) exportRecords(record.id, record);
+    },
+    async stop() {
+      // a final collection goes into the metrics pipeline before the kit stops the pipelines
+      await metrics.shutdown();
+    },
+    status: () => ({
+      protocol: config.protocol,
+      sampling: sampled,
+      metrics: metrics.stats(),
+      requests: {
+        traces: tracesSender.stats().traces,
+        metrics: metricsSender.stats().metrics,
+        logs: logsSender.stats().logs,
+      },
+    }),
+  };
+}
