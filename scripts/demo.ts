@@ -11,6 +11,11 @@ import { startGateway } from "../tests/e2e/harness/gateway.js";
 import { callGatewayMethod, chatCompletion, waitFor } from "../tests/e2e/harness/gateway-client.js";
 import type { GatewayPluginSpec } from "../tests/e2e/harness/gateway-config.js";
 import { waitForSessionUsage } from "../tests/e2e/harness/gateway-usage.js";
+import {
+  type CollectorHandle,
+  ensureCollectorBinary,
+  startCollector,
+} from "../tests/e2e/harness/otel-collector.js";
 import { ECHO_TOOL_PLUGIN } from "../tests/e2e/harness/plugin-fixtures.js";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -18,8 +23,55 @@ const demoDir = path.join(root, ".demo");
 const gatewayDir = path.join(demoDir, "gateway");
 const relative = (file: string) => path.relative(process.cwd(), file) || ".";
 
+/** Backends the demo runs locally, and how each extension is pointed at them (defaults otherwise). */
+interface DemoBackends {
+  collector?: CollectorHandle;
+}
+
+/** The demo's own config for an extension: its embedded defaults, plus the local backend when one runs. */
+function demoConfig(id: string, backends: DemoBackends): Record<string, unknown> {
+  if (id === "clawscope-otel" && backends.collector) {
+    return { endpoint: backends.collector.endpoint, flushIntervalMs: 500, metricIntervalMs: 2000 };
+  }
+  return {};
+}
+
+/** Starts the backends that can run on this machine: a real OpenTelemetry Collector (built once, cached). */
+async function startBackends(): Promise<DemoBackends> {
+  if (!existsSync(path.join(root, "extensions", "otel", "dist", "index.js"))) return {};
+  try {
+    console.log(
+      "  preparing a local OpenTelemetry Collector (the first build takes about 6 minutes, then it is cached)",
+    );
+    await ensureCollectorBinary();
+    const collector = await startCollector({ dir: path.join(demoDir, "collector") });
+    console.log(
+      `  collector on ${collector.endpoint}, writing ${relative(collector.dir)}/{traces,metrics,logs}.jsonl`,
+    );
+    return { collector };
+  } catch (error) {
+    console.log(
+      `  no collector (${String(error).split("\n")[0]}): clawscope-otel will spool until one answers`,
+    );
+    return {};
+  }
+}
+
+/** What reached the collector, in one paragraph. */
+function describeCollector(collector: CollectorHandle): string[] {
+  const spans = collector.readTraces().filter((span) => span.resource?.["service.name"] !== undefined);
+  const roots = spans.filter((span) => span.attributes["gen_ai.operation.name"] === "invoke_agent");
+  const metrics = [...new Set(collector.readMetrics().map((metric) => metric.name))].sort();
+  const logs = collector.readLogs();
+  return [
+    `traces: ${roots.length} turn(s), ${spans.length} span(s): ${roots.map((root) => `${root.name} [${root.status.code === 2 ? "error" : "ok"}]`).join(", ")}`,
+    `metrics: ${metrics.join(", ") || "none yet"}`,
+    `logs: ${logs.length} record(s)`,
+  ];
+}
+
 /** Every built extension in extensions/*, on its embedded defaults, plus the kit's probe. */
-function packPlugins(): GatewayPluginSpec[] {
+function packPlugins(backends: DemoBackends): GatewayPluginSpec[] {
   const extensionsDir = path.join(root, "extensions");
   const plugins: GatewayPluginSpec[] = [];
   for (const name of existsSync(extensionsDir) ? readdirSync(extensionsDir).sort() : []) {
@@ -28,7 +80,12 @@ function packPlugins(): GatewayPluginSpec[] {
     const manifest = JSON.parse(readFileSync(path.join(dir, "openclaw.plugin.json"), "utf8")) as {
       id: string;
     };
-    plugins.push({ dir, id: manifest.id, config: {}, allowConversationAccess: true });
+    plugins.push({
+      dir,
+      id: manifest.id,
+      config: demoConfig(manifest.id, backends),
+      allowConversationAccess: true,
+    });
   }
   plugins.push({
     dir: path.join(root, "tests", "e2e", "fixtures", "probe"),
@@ -59,8 +116,10 @@ function describeTurn(turn: Turn): string {
 }
 
 async function main(): Promise<void> {
-  rmSync(gatewayDir, { recursive: true, force: true });
-  const plugins = [...packPlugins(), ECHO_TOOL_PLUGIN];
+  rmSync(demoDir, { recursive: true, force: true });
+  console.log("clawscope demo: the real OpenClaw gateway with the pack, a local model provider, three turns");
+  const backends = await startBackends();
+  const plugins = [...packPlugins(backends), ECHO_TOOL_PLUGIN];
   const extensionIds = plugins
     .filter((plugin) => plugin.id.startsWith("clawscope-"))
     .map((plugin) => plugin.id);
@@ -129,14 +188,29 @@ async function main(): Promise<void> {
       }
       console.log(`      state dir: ${relative(gateway.pluginStateDir(id))} (health.json, spool/)`);
     }
+    if (backends.collector) {
+      // give the last batches and one metric collection time to land
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      console.log(`\nWhat the OpenTelemetry Collector received (${relative(backends.collector.dir)}):`);
+      for (const line of describeCollector(backends.collector)) console.log(`  ${line}`);
+    }
     console.log(`\nGateway log: ${relative(gateway.logFile)}`);
     console.log(
       `Ask the pack any time: node_modules/.bin/openclaw clawscope status --state-dir ${relative(gateway.stateDir)}`,
     );
   } finally {
     const code = await gateway.stop();
+    await gateway.close();
+    await backends.collector?.stop();
     console.log(`\nGateway stopped (exit ${code}). Everything above is kept in ${relative(demoDir)}/.`);
   }
 }
 
-await main();
+try {
+  await main();
+  // the harness's clients may keep sockets alive; the demo is done
+  process.exit(0);
+} catch (error) {
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
