@@ -35,7 +35,14 @@ export {
   type PackHookName,
   TURN_EVENT_TYPES,
 } from "./events/host-events.js";
-export { type ReadHostEventResult, readHostEvent } from "./events/read-event.js";
+export {
+  type ReadHostEventResult,
+  readField,
+  readHostEvent,
+  readNumber,
+  readPath,
+  readString,
+} from "./events/read-event.js";
 // export pipeline
 export {
   createExportPipeline,

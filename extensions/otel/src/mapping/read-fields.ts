@@ -2,19 +2,13 @@
  * Safe readers for values from the host: they never throw (throwing getters, proxies) and bound
  * what they return, so the mappers can be handed anything.
  */
+import { readField, readNumber } from "@clawscope/kit";
+
+// the kit's readers are re-exported so the mappers import from one place
+export { readField, readNumber };
 
 /** Longest string read from an event field; longer values are refused, not cut (they are not ours). */
 export const MAX_FIELD_CHARS = 512;
-
-/** `value[key]`, or undefined when `value` is not an object or reading throws. */
-export function readField(value: unknown, key: string): unknown {
-  if (value === null || typeof value !== "object") return undefined;
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
 
 /** A non-empty string field of at most `maxChars`, else undefined. */
 export function readText(value: unknown, key: string, maxChars = MAX_FIELD_CHARS): string | undefined {
@@ -33,10 +27,4 @@ export function readId(value: unknown, key: string): string | undefined {
 export function readCount(value: unknown, key: string): number | undefined {
   const field = readField(value, key);
   return typeof field === "number" && Number.isFinite(field) && field >= 0 ? field : undefined;
-}
-
-/** A finite number field (any sign), else undefined. */
-export function readNumber(value: unknown, key: string): number | undefined {
-  const field = readField(value, key);
-  return typeof field === "number" && Number.isFinite(field) ? field : undefined;
 }
