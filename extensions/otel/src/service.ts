@@ -30,6 +30,8 @@ export async function startOtel(context: PackStartContext<OtelConfig>): Promise<
   });
   const senderFor = (signal: "traces" | "metrics" | "logs") =>
     createOtlpSender({
+      // one sender per signal (each has its own headers): it checks and logs only its own endpoint
+      signals: [signal],
       endpoints: { [signal]: targets[signal].url },
       headers: targets[signal].headers,
       encoder,

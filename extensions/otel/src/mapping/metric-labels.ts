@@ -20,8 +20,8 @@ const ID_PATTERNS: readonly RegExp[] = [
   /\d{10,}/,
   // OpenClaw session keys (`agent:main:<name>`) and lanes built from them (`session:agent:…`)
   /(^|[:/])agent:/i,
-  // provider response ids
-  /^(chatcmpl|resp|msg|call|run|req)[_-]/i,
+  // provider response ids; they carry digits, which keeps reasons such as `run_started` readable
+  /^(chatcmpl|resp|msg|call|run|req)[_-]\S*\d/i,
   // e-mail addresses and phone-like identities
   /@/,
   /^\+?\d[\d\s-]{6,}$/,

@@ -157,6 +157,11 @@ describe("label values", () => {
       expect(looksLikeId(id), id).toBe(true);
       expect(toLabelValue(id)).toBe("other");
     }
+    // the host's session.state reasons look like id prefixes but are not ids
+    for (const reason of ["run_started", "run_completed", "message_start", "message_completed"]) {
+      expect(toLabelValue(reason)).toBe(reason);
+    }
+    expect(toLabelValue("call_mock_3")).toBe("other");
     expect(toLaneLabel("session:agent:main:e2e-s1")).toBe("session");
     expect(toLaneLabel("main")).toBe("main");
     expect(toLaneLabel(null)).toBe("unknown");

@@ -211,6 +211,26 @@ describe("createOtlpSender against an HTTP receiver", () => {
     expect(request?.headers.authorization).toBe(`Basic ${Buffer.from("collector:pa@ss").toString("base64")}`);
   });
 
+  it("checks only the signals it serves: no error line for another sender's signal", async () => {
+    const sender = createOtlpSender({
+      signals: ["traces"],
+      endpoints: { traces: `${receiver.url}/v1/traces` },
+      logger: captured.logger,
+    });
+    expect(captured.messages()).toEqual([]);
+    expect(sender.endpoints).toEqual({ traces: `${receiver.url}/v1/traces`, metrics: "", logs: "" });
+    expect(await sender.sendTraces([turnItem(1)], live)).toEqual({ kind: "ok" });
+    expect(await sender.sendLogs([turnItem(1)], live)).toEqual({
+      kind: "reject",
+      reason: "OTLP logs endpoint is not usable: not served by this sender",
+    });
+    const unserved = createOtlpSender({ signals: ["logs"], url: "not a url", logger: captured.logger });
+    expect(unserved.endpoints.logs).toBe("");
+    expect(captured.messages()).toEqual([
+      expect.stringContaining("OTLP logs endpoint is not usable: not a valid URL"),
+    ]);
+  });
+
   it("rejects (never throws) when the endpoint is unusable, and names the bad header without its value", async () => {
     const sender = createOtlpSender({
       url: "not a url",

@@ -39,6 +39,11 @@ export interface OtlpSenderOptions {
   url?: string;
   /** Per-signal endpoints, used as given (like `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); they win over `url`. */
   endpoints?: Partial<Record<OtlpSignal, string>>;
+  /**
+   * The signals this sender serves (default all three). Only their endpoints are checked at
+   * creation; a signal left out has no endpoint, and sending it is rejected.
+   */
+  signals?: readonly OtlpSignal[];
   /** Extra request headers (auth). Values are never logged. */
   headers?: Record<string, string>;
   /** Encodes traces and logs; defaults to one built from `protocol` and `resourceAttributes`. */
@@ -138,8 +143,14 @@ export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
   ) as Record<OtlpSignal, OtlpSignalStats>;
 
   const extraHeaders = toSafeHeaders(options.headers, logger);
+  const served = new Set(Array.isArray(options.signals) ? options.signals : SIGNALS);
   const targets = {} as Record<OtlpSignal, Target>;
   for (const signal of SIGNALS) {
+    // a signal another sender serves is not this one's problem: no error line for it
+    if (!served.has(signal)) {
+      targets[signal] = { error: "not served by this sender" };
+      continue;
+    }
     targets[signal] = resolveTarget(
       options.endpoints?.[signal] ?? options.url,
       signal,
