@@ -1,0 +1,33 @@
+import { resolveConfig } from "@clawscope/kit";
+import { describe, expect, it } from "vitest";
+import { configDefinition, DEFAULT_TRACKING_URI, resolveGatewayName } from "./config.js";
+
+describe("clawscope-mlflow config", () => {
+  it("defaults to a local server and the openclaw experiment", () => {
+    const { config } = resolveConfig(configDefinition, {}, {});
+    expect(config.trackingUri).toBe(DEFAULT_TRACKING_URI);
+    expect(config.experimentName).toBe("openclaw");
+    expect(config.token).toBeUndefined();
+  });
+
+  it("reads MLflow's own env vars when the plugin config leaves a field unset", () => {
+    const env = {
+      MLFLOW_TRACKING_URI: "http://mlflow.internal:8080",
+      MLFLOW_EXPERIMENT_NAME: "gateways",
+      MLFLOW_TRACKING_TOKEN: "tok",
+    };
+    const { config } = resolveConfig(configDefinition, {}, env);
+    expect(config).toMatchObject({
+      trackingUri: "http://mlflow.internal:8080",
+      experimentName: "gateways",
+      token: "tok",
+    });
+    const explicit = resolveConfig(configDefinition, { experimentName: "mine" }, env).config;
+    expect(explicit.experimentName).toBe("mine");
+  });
+
+  it("names the gateway after the host unless configured", () => {
+    expect(resolveGatewayName({ gatewayName: "gw-a" })).toBe("gw-a");
+    expect(resolveGatewayName({ gatewayName: undefined }).length).toBeGreaterThan(0);
+  });
+});

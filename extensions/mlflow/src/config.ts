@@ -1,0 +1,78 @@
+/**
+ * Config of clawscope-mlflow. Precedence for every field: plugin config → the field's env vars (in
+ * order) → default. The env fallbacks are the ones MLflow's own clients read, so a process already
+ * set up for MLflow needs no plugin config at all.
+ */
+import { hostname } from "node:os";
+import { type ConfigOf, defineConfig, field, packConfigFields } from "@clawscope/kit";
+
+/** Where MLflow is when nothing is set: a tracking server on this machine (`mlflow server`'s default port). */
+export const DEFAULT_TRACKING_URI = "http://127.0.0.1:5000";
+/** The experiment runs go to when nothing is set. */
+export const DEFAULT_EXPERIMENT_NAME = "openclaw";
+
+/** The extension's config definition (manifest schema and uiHints are generated from it). */
+export const configDefinition = defineConfig({
+  ...packConfigFields,
+  trackingUri: field.url({
+    description:
+      "Base URL of the MLflow tracking server (the REST API is under `<trackingUri>/api/2.0/mlflow/`). Credentials in the URL (`user:pass@`) are used for HTTP Basic and never logged.",
+    env: ["MLFLOW_TRACKING_URI"],
+    default: DEFAULT_TRACKING_URI,
+    placeholder: DEFAULT_TRACKING_URI,
+  }),
+  experimentName: field.string({
+    description:
+      "The MLflow experiment that holds one run per gateway process. Found by name or created; a deleted experiment of that name is reported, not reused (restore it or pick another name).",
+    env: ["MLFLOW_EXPERIMENT_NAME"],
+    default: DEFAULT_EXPERIMENT_NAME,
+    minLength: 1,
+    maxLength: 500,
+  }),
+  runName: field.string({
+    description:
+      "Name of the run this gateway process creates. When unset: `<gatewayName> <start time, UTC>`, so runs of one gateway sort by start.",
+    minLength: 1,
+    maxLength: 250,
+  }),
+  gatewayName: field.string({
+    description:
+      "This gateway's identity in MLflow (run tag `clawscope.gateway`), used to compare gateways and to close runs a crashed process of this same gateway left RUNNING. When unset: the host name.",
+    minLength: 1,
+    maxLength: 250,
+  }),
+  token: field.secret({
+    description: "Bearer token for the tracking server (MLflow's `MLFLOW_TRACKING_TOKEN`).",
+    env: ["MLFLOW_TRACKING_TOKEN"],
+  }),
+  username: field.secret({
+    description:
+      "User for HTTP Basic auth (MLflow's `MLFLOW_TRACKING_USERNAME`); with `password` it wins over `token`.",
+    env: ["MLFLOW_TRACKING_USERNAME"],
+  }),
+  password: field.secret({
+    description: "Password for HTTP Basic auth (MLflow's `MLFLOW_TRACKING_PASSWORD`).",
+    env: ["MLFLOW_TRACKING_PASSWORD"],
+  }),
+  timeoutMs: field.integer({
+    description:
+      "How long one request to MLflow may take before it is abandoned and retried later (milliseconds).",
+    min: 100,
+    max: 120_000,
+    default: 10_000,
+    advanced: true,
+  }),
+});
+
+/** The resolved config. */
+export type MlflowConfig = ConfigOf<typeof configDefinition>;
+
+/** The gateway's identity: the configured name, else this machine's host name. */
+export function resolveGatewayName(config: Pick<MlflowConfig, "gatewayName">): string {
+  if (config.gatewayName) return config.gatewayName;
+  try {
+    return hostname() || "openclaw-gateway";
+  } catch {
+    return "openclaw-gateway";
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The MLflow extension at run time: one run per gateway process (created in the background, so the
+ * gateway never waits on MLflow), every turn and the queue/stuck events folded into per-interval
+ * metrics, and the intervals sent through the kit's pipeline — spooled, retried, flushed on stop.
+ * A config reload stops and starts the service, which gives a new run: MLflow params cannot change.
+ */
+import { hostname } from "node:os";
+import { type PackService, type PackStartContext, redactConfigForDisplay } from "@clawscope/kit";
+import { configDefinition, type MlflowConfig, resolveGatewayName } from "./config.js";
+import { createMetricAggregator } from "./domain/metric-aggregator.js";
+import { toGatewayInstanceId, toRunParams, toRunTags } from "./domain/run-identity.js";
+import { readGatewayVersion } from "./gateway-version.js";
+import { createMetricSender, type MetricBatch } from "./transport/metric-sender.js";
+import { createMlflowClient } from "./transport/mlflow-client.js";
+import { createRunLifecycle } from "./transport/run-lifecycle.js";
+
+/** The pack version stamped on runs. */
+export const MLFLOW_EXTENSION_VERSION = "0.1.0";
+
+/** Host events the metrics read (the kit delivers turns separately). */
+export const MLFLOW_EVENT_TYPES = ["queue.lane.dequeue", "session.stuck"] as const;
+
+/** Test seams of {@link startMlflow}. */
+export interface MlflowStartOptions {
+  /** Backoff of background run creation (default 1 s doubling to 60 s). */
+  runRetry?: { initialMs?: number; maxMs?: number };
+}
+
+/** Starts the MLflow service: client, run lifecycle, metric aggregation and its pipeline. */
+export async function startMlflow(
+  context: PackStartContext<MlflowConfig>,
+  options: MlflowStartOptions = {},
+): Promise<PackService> {
+  const { config, logger } = context;
+  const client = createMlflowClient({
+    trackingUri: config.trackingUri,
+    token: config.token,
+    username: config.username,
+    password: config.password,
+    timeoutMs: config.timeoutMs,
+  });
+  const gatewayName = resolveGatewayName(config);
+  const gatewayInstance = toGatewayInstanceId(gatewayName, context.stateDir);
+  const startedAt = Date.now();
+  const gatewayVersion = readGatewayVersion(context.hostConfig);
+  const lifecycle = createRunLifecycle({
+    client,
+    experimentName: config.experimentName,
+    runName: config.runName ?? `${gatewayName} ${new Date(startedAt).toISOString().slice(0, 19)}Z`,
+    tags: toRunTags({
+      gatewayName,
+      stateDir: context.stateDir,
+      hostName: safeHostName(),
+      packVersion: MLFLOW_EXTENSION_VERSION,
+      gatewayVersion: gatewayVersion?.version,
+      hostConfig: context.hostConfig,
+      pid: process.pid,
+    }),
+    params: toRunParams(redactConfigForDisplay(configDefinition, config)),
+    gatewayInstance,
+    stateDir: context.stateDir,
+    logger,
+    ...(options.runRetry ? { retry: options.runRetry } : {}),
+  });
+  const pipeline = context.createPipeline<MetricBatch>("mlflow-metrics", {
+    send: createMetricSender({ client, lifecycle }),
+  });
+  const aggregator = createMetricAggregator();
+  let step = 0;
+  const flushInterval = () => {
+    const points = aggregator.flush(step, Date.now());
+    const index = step;
+    step += 1;
+    if (points.length === 0) return;
+    const runId = lifecycle.current()?.runId;
+    // the id is stable per process and interval, so a re-send after a restart is recognisable
+    pipeline.enqueue(
+      `metrics-${gatewayInstance}-${startedAt}-${index}`,
+      runId ? { runId, points } : { points },
+    );
+  };
+  const timer = setInterval(() => {
+    try {
+      flushInterval();
+    } catch (error) {
+      logger.limited("error", "flush", `metric flush failed: ${String(error)}`);
+    }
+  }, config.flushIntervalMs);
+  timer.unref?.();
+  lifecycle.start();
+  context.health.setDetail("mlflow", {
+    trackingUri: client.trackingUri,
+    experiment: config.experimentName,
+    gateway: gatewayName,
+  });
+
+  return {
+    onTurn(turn) {
+      aggregator.recordTurn(turn);
+    },
+    onEvent(event) {
+      aggregator.recordEvent(event);
+    },
+    async stop() {
+      clearInterval(timer);
+      flushInterval();
+      // deliver the last interval before the run is closed; the kit spools what is still pending
+      await pipeline.flush().catch(() => undefined);
+      await lifecycle.finish();
+    },
+    status: () => ({ step, run: lifecycle.stats(), metrics: aggregator.stats() }),
+  };
+}
+
+function safeHostName(): string {
+  try {
+    return hostname();
+  } catch {
+    return "unknown";
+  }
+}
