@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { findFreePort } from "@clawscope/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // relative until `pnpm install` links @clawscope/mlflow-client into this package
 import {
@@ -15,7 +16,6 @@ import {
   sanitizeMlflowKey,
   toSendResult,
 } from "../../packages/mlflow-client/src/index.js";
-import { findFreePort } from "./harness/free-port.js";
 import { type MlflowServer, startMlflowServer } from "./harness/mlflow-server.js";
 
 let workDir: string;

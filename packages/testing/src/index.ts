@@ -21,6 +21,7 @@ export {
   type TurnSpec,
 } from "./event-builders.js";
 export { createFakeHost, type FakeHost, type FakeHostOptions, type FakePluginEntry } from "./fake-host.js";
+export { findFreePort } from "./free-port.js";
 export {
   createHttpReceiver,
   type HttpReceiver,
@@ -29,3 +30,4 @@ export {
   waitFor,
 } from "./http-receiver.js";
 export { decodeOtlpRequest, type OtlpRequest, type OtlpSpan, otlpSignalFromPath } from "./otlp-decoder.js";
+export { runSetupScriptOnce } from "./setup-script.js";

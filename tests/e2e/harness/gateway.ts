@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { findFreePort } from "./free-port.js";
+import { findFreePort } from "@clawscope/testing";
 import {
   createGatewayConfig,
   type GatewayPluginSpec,

@@ -7,8 +7,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeOtlpRequest, type OtlpRequest, type OtlpSpan } from "@clawscope/testing";
-import { findFreePort } from "./free-port.js";
+import {
+  decodeOtlpRequest,
+  findFreePort,
+  type OtlpRequest,
+  type OtlpSpan,
+  runSetupScriptOnce,
+} from "@clawscope/testing";
 
 /** A metric as the collector wrote it, flattened with its resource and scope. */
 export type CollectedMetric = Extract<OtlpRequest, { signal: "metrics" }>["metrics"][number];
@@ -24,51 +29,14 @@ export const COLLECTOR_TEST_CONFIG = path.join(REPO_ROOT, "deploy", "collector",
 /** A cold build (module downloads + compile) took about 6 minutes on 2 cores; leave room. */
 const DEFAULT_BUILD_TIMEOUT_MS = 30 * 60_000;
 
-let binaryPromise: Promise<string> | undefined;
-
 /**
  * Builds the collector if the cache misses (minutes), else returns at once. Resolves to the
  * binary's absolute path. The build's progress goes to this process's stderr. One build per process.
  */
 export async function ensureCollectorBinary(options: { timeoutMs?: number } = {}): Promise<string> {
-  if (!binaryPromise) {
-    const building = runBuildScript(options.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS);
-    binaryPromise = building;
-    // a failed build is retried by the next caller instead of failing forever
-    building.catch(() => {
-      if (binaryPromise === building) binaryPromise = undefined;
-    });
-  }
-  return await binaryPromise;
-}
-
-async function runBuildScript(timeoutMs: number): Promise<string> {
-  return await new Promise<string>((resolve, reject) => {
-    const child = spawn("bash", [BUILD_SCRIPT], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-      detached: true,
-    });
-    let stdout = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    const timer = setTimeout(() => {
-      // detached: the script leads its own process group, so go and the compiler stop with it
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
-      reject(new Error(`${BUILD_SCRIPT} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${BUILD_SCRIPT}: ${error.message}`));
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      const binary = stdout.trim().split("\n").at(-1)?.trim() ?? "";
-      if (code === 0 && binary !== "" && existsSync(binary)) resolve(binary);
-      else reject(new Error(`${BUILD_SCRIPT} failed (${signal ?? `exit ${code}`}); see its output above`));
-    });
+  return await runSetupScriptOnce(BUILD_SCRIPT, {
+    cwd: REPO_ROOT,
+    timeoutMs: options.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
   });
 }
 

@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { findFreePort } from "./free-port.js";
+import { findFreePort, runSetupScriptOnce } from "@clawscope/testing";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const SETUP_SCRIPT = path.join(REPO_ROOT, "scripts", "mlflow", "setup.sh");
@@ -57,51 +57,14 @@ export interface MlflowServer {
   logTail(lines?: number): string;
 }
 
-let installPromise: Promise<string> | undefined;
-
 /**
  * Installs MLflow if the cache misses (minutes), else returns at once. Resolves to the `mlflow`
  * executable's absolute path. The script's progress goes to this process's stderr.
  */
 export async function ensureMlflowInstalled(options: { timeoutMs?: number } = {}): Promise<string> {
-  if (!installPromise) {
-    const installing = runSetupScript(options.timeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS);
-    installPromise = installing;
-    // a failed install is retried by the next caller instead of failing forever
-    installing.catch(() => {
-      if (installPromise === installing) installPromise = undefined;
-    });
-  }
-  return await installPromise;
-}
-
-async function runSetupScript(timeoutMs: number): Promise<string> {
-  return await new Promise<string>((resolve, reject) => {
-    const child = spawn("bash", [SETUP_SCRIPT], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-      detached: true,
-    });
-    let stdout = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    const timer = setTimeout(() => {
-      // detached: the script leads its own process group, so pip stops with it
-      if (child.pid !== undefined) killGroup(child.pid, "SIGTERM");
-      reject(new Error(`${SETUP_SCRIPT} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${SETUP_SCRIPT}: ${error.message}`));
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      const binary = stdout.trim().split("\n").at(-1)?.trim() ?? "";
-      if (code === 0 && binary !== "" && existsSync(binary)) resolve(binary);
-      else reject(new Error(`${SETUP_SCRIPT} failed (${signal ?? `exit ${code}`}); see its output above`));
-    });
+  return await runSetupScriptOnce(SETUP_SCRIPT, {
+    cwd: REPO_ROOT,
+    timeoutMs: options.timeoutMs ?? DEFAULT_INSTALL_TIMEOUT_MS,
   });
 }
 
