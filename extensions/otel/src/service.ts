@@ -4,8 +4,8 @@
  * pipelines — spooled, retried, flushed on stop — over OTLP/HTTP with private providers only.
  */
 import type { PackService, PackStartContext } from "@clawscope/kit";
+import { createOtlpEncoder, createOtlpSender, type TurnExport } from "@clawscope/kit/otlp";
 import { type OtelConfig, resolveOtlpTargets, toResourceAttributes } from "./config.js";
-import type { TurnExport } from "./mapping/otel-records.js";
 import { shouldKeepTurn } from "./mapping/sampling.js";
 import { toEventRecordings } from "./mapping/to-event-recordings.js";
 import { toEventExport } from "./mapping/to-event-spans.js";
@@ -13,8 +13,7 @@ import { toTurnLogRecords } from "./mapping/to-log-records.js";
 import { toMetricRecordings } from "./mapping/to-metric-recordings.js";
 import { toTurnSpans } from "./mapping/to-spans.js";
 import { createMetricsRecorder } from "./transport/metrics.js";
-import { createOtlpEncoder } from "./transport/otlp-encoding.js";
-import { createOtlpSender } from "./transport/otlp-http-sender.js";
+import { OTLP_SCOPE_NAME } from "./transport/otlp-scope.js";
 
 /** The pack version stamped on the instrumentation scope. */
 export const OTEL_EXTENSION_VERSION = "0.1.0";
@@ -26,6 +25,7 @@ export async function startOtel(context: PackStartContext<OtelConfig>): Promise<
   const encoder = createOtlpEncoder({
     protocol: config.protocol,
     resourceAttributes: toResourceAttributes(config),
+    scopeName: OTLP_SCOPE_NAME,
     scopeVersion: OTEL_EXTENSION_VERSION,
   });
   const senderFor = (signal: "traces" | "metrics" | "logs") =>
@@ -36,6 +36,7 @@ export async function startOtel(context: PackStartContext<OtelConfig>): Promise<
       headers: targets[signal].headers,
       encoder,
       timeoutMs: config.timeoutMs,
+      name: OTLP_SCOPE_NAME,
       logger,
     });
   const tracesSender = senderFor("traces");

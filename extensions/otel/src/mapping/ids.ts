@@ -7,12 +7,13 @@
  * and duplicated model-call spans. We derive our own ids instead and carry the host's trace id as
  * the attribute `openclaw.trace_id` plus a span link, so the two traces stay one click apart.
  */
-import { createHash } from "node:crypto";
 import type { Turn } from "@clawscope/kit";
+import { hashToHex } from "@clawscope/kit/otlp";
+
+// the generic id helpers live in the kit (MLflow derives its ids the same way); re-exported for the mappers
+export { ensureNonZero, hashToHex, isValidSpanId, isValidTraceId } from "@clawscope/kit/otlp";
 
 const NAMESPACE = "clawscope-otel";
-const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
-const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
 
 /** The ids of one turn's spans, in the order of `turn.modelCalls` and `turn.toolCalls`. */
 export interface TurnSpanIds {
@@ -76,24 +77,4 @@ export function toTurnSpanIds(turn: Turn): TurnSpanIds {
       unique((suffix) => toToolCallSpanId(turn.id, call.toolCallId + suffix)),
     ),
   };
-}
-
-/** A W3C trace id: 32 lowercase hex characters, not all zero (the spec's invalid id). */
-export function isValidTraceId(value: unknown): value is string {
-  return typeof value === "string" && HEX_TRACE_ID.test(value) && !/^0+$/.test(value);
-}
-
-/** A W3C span id: 16 lowercase hex characters, not all zero. */
-export function isValidSpanId(value: unknown): value is string {
-  return typeof value === "string" && HEX_SPAN_ID.test(value) && !/^0+$/.test(value);
-}
-
-/** `sha256(text)` as hex, cut to `chars`; an all-zero result (invalid in OTLP) gets its last bit set. */
-export function hashToHex(text: string, chars: number): string {
-  return ensureNonZero(createHash("sha256").update(text).digest("hex").slice(0, chars));
-}
-
-/** Flips the last bit of an all-zero hex id: all-zero trace and span ids mean "no id" in OTLP. */
-export function ensureNonZero(hex: string): string {
-  return /^0+$/.test(hex) ? `${hex.slice(0, -1)}1` : hex;
 }

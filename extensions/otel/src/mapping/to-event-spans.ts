@@ -4,8 +4,9 @@
  * Each event is its own small trace; ids come from the event's identity, so a re-sent export
  * de-duplicates. Session, message and chat ids appear only hashed.
  */
+
+import type { Attributes, LogRecordData, SpanRecord, TurnExport } from "@clawscope/kit/otlp";
 import { isValidSpanId, isValidTraceId, toEventIds } from "./ids.js";
-import type { Attributes, LogRecordData, SpanRecord, TurnExport } from "./otel-records.js";
 import { type OperationalEvent, readOperationalEvent } from "./read-operational-event.js";
 import { definedAttributes, toErrorMessage } from "./turn-attributes.js";
 

@@ -3,8 +3,8 @@
  * correlated with its span (trace id + span id) so a backend jumps from the log to the trace.
  */
 import type { Turn } from "@clawscope/kit";
+import type { LogRecordData } from "@clawscope/kit/otlp";
 import { toTurnSpanIds } from "./ids.js";
-import type { LogRecordData } from "./otel-records.js";
 import { definedAttributes, formatUsd, toErrorMessage } from "./turn-attributes.js";
 
 /** Options of {@link toTurnLogRecords}. */

@@ -1,6 +1,6 @@
+import type { SpanRecord } from "@clawscope/kit/otlp";
 import { describe, expect, it } from "vitest";
 import { isValidSpanId, isValidTraceId, toTraceId } from "./ids.js";
-import type { SpanRecord } from "./otel-records.js";
 import { capturedErrorTurn, capturedToolTurn, hashId, makeTurn } from "./test-fixtures.js";
 import { toTurnSpans } from "./to-spans.js";
 

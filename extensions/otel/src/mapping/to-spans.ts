@@ -3,8 +3,8 @@
  * span per tool call, with GenAI semantic-convention attributes. Pure: same turn, same spans.
  */
 import type { ModelCall, ToolCall, Turn } from "@clawscope/kit";
+import type { Attributes, SpanRecord } from "@clawscope/kit/otlp";
 import { isValidSpanId, isValidTraceId, toTurnSpanIds } from "./ids.js";
-import type { Attributes, SpanRecord } from "./otel-records.js";
 import { definedAttributes, toCostAttributes, toErrorMessage, toUsageAttributes } from "./turn-attributes.js";
 
 /** Options of {@link toTurnSpans}. */

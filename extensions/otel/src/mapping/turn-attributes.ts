@@ -1,7 +1,7 @@
 /** Attribute builders shared by the span and log mappers, so a figure is spelled one way everywhere. */
 import type { Cost, Usage } from "@clawscope/kit";
 import { redactText, truncate } from "@clawscope/kit";
-import type { Attributes, AttributeValue } from "./otel-records.js";
+import type { Attributes, AttributeValue } from "@clawscope/kit/otlp";
 
 /** Longest error text put on a span status or a log record (after redaction). */
 export const MAX_ERROR_MESSAGE_CHARS = 256;

@@ -1,5 +1,11 @@
 import { createServer, type Server } from "node:net";
 import {
+  createOtlpEncoder,
+  createOtlpSender,
+  type OtlpProtocol,
+  type SpooledOtlpBody,
+} from "@clawscope/kit/otlp";
+import {
   createCapturedLogger,
   createHttpReceiver,
   decodeOtlpRequest,
@@ -21,8 +27,6 @@ import {
   type MetricsRecorderOptions,
   SERIES_DROPPED_METRIC,
 } from "./metrics.js";
-import { createOtlpEncoder, type OtlpProtocol, type SpooledOtlpBody } from "./otlp-encoding.js";
-import { createOtlpSender } from "./otlp-http-sender.js";
 
 const DEFINITIONS: MetricDefinition[] = [
   {
@@ -57,6 +61,7 @@ function recorderWith(options: Partial<MetricsRecorderOptions> & { protocol?: Ot
     encoder: createOtlpEncoder({
       protocol: options.protocol ?? "http/protobuf",
       resourceAttributes: { "service.name": "openclaw-gateway" },
+      scopeName: "clawscope-otel",
       scopeVersion: "0.1.0",
     }),
     enqueue: (id, payload) => enqueued.push({ id, payload }),

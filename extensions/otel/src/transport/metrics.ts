@@ -5,6 +5,7 @@
  * (so they spool and retry like traces), and an optional Prometheus pull endpoint.
  */
 import { createPackLogger, type KitLogger, type PackLogger } from "@clawscope/kit";
+import { type OtlpEncoder, type SpooledOtlpBody, toSpooledBody } from "@clawscope/kit/otlp";
 import type { Attributes as ApiAttributes, Meter } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import {
@@ -17,7 +18,7 @@ import {
   type ViewOptions,
 } from "@opentelemetry/sdk-metrics";
 import { METRIC_DEFINITIONS, type MetricDefinition } from "../mapping/metric-names.js";
-import { OTLP_SCOPE_NAME, type OtlpEncoder, type SpooledOtlpBody, toSpooledBody } from "./otlp-encoding.js";
+import { OTLP_SCOPE_NAME } from "./otlp-scope.js";
 
 /** Low-cardinality labels; ids never belong here. */
 export type MeterAttributes = Readonly<Record<string, string | number | boolean>>;

@@ -1,4 +1,4 @@
-import { createExportPipeline, type ExportItem } from "@clawscope/kit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type CapturedLogger,
   createCapturedLogger,
@@ -6,10 +6,10 @@ import {
   decodeOtlpRequest,
   type HttpReceiver,
   waitFor,
-} from "@clawscope/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { SpanRecord, TurnExport } from "../mapping/otel-records.js";
-import { createOtlpSender, type OtlpSenderOptions } from "./otlp-http-sender.js";
+} from "../../../testing/src/index.js";
+import { createExportPipeline, type ExportItem } from "../index.js";
+import { createOtlpSender, type OtlpSenderOptions } from "./http-sender.js";
+import type { SpanRecord, TurnExport } from "./records.js";
 
 const SECRET = "Bearer s3cr3t-token-value";
 const START = 1_763_798_400_000;
@@ -56,6 +56,7 @@ describe("createOtlpSender against an HTTP receiver", () => {
       headers: { authorization: SECRET, "x-tenant": "team-a" },
       resourceAttributes: { "service.name": "openclaw-gateway" },
       scopeVersion: "0.1.0",
+      name: "clawscope-otel",
       logger: captured.logger,
       ...options,
     });

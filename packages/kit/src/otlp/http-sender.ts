@@ -7,20 +7,13 @@
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import {
-  classifyHttpResponse,
-  createPackLogger,
-  type ExportItem,
-  type KitLogger,
-  type PackLogger,
-  type SendBatch,
-  type SendResult,
-} from "@clawscope/kit";
-import {
   ProtobufLogsSerializer,
   ProtobufMetricsSerializer,
   ProtobufTraceSerializer,
 } from "@opentelemetry/otlp-transformer";
-import type { TurnExport } from "../mapping/otel-records.js";
+import { classifyHttpResponse } from "../export/http-result.js";
+import type { ExportItem, SendBatch, SendResult } from "../export/types.js";
+import { createPackLogger, type KitLogger, type PackLogger } from "../runtime/logger.js";
 import {
   createOtlpEncoder,
   type EncodedRecords,
@@ -28,7 +21,8 @@ import {
   type OtlpEncoder,
   type OtlpEncoderOptions,
   type SpooledOtlpBody,
-} from "./otlp-encoding.js";
+} from "./encoding.js";
+import type { TurnExport } from "./records.js";
 
 /** The three OTLP signals. */
 export type OtlpSignal = "traces" | "metrics" | "logs";
@@ -50,7 +44,13 @@ export interface OtlpSenderOptions {
   encoder?: OtlpEncoder;
   protocol?: OtlpEncoderOptions["protocol"];
   resourceAttributes?: OtlpEncoderOptions["resourceAttributes"];
+  scopeName?: string;
   scopeVersion?: string;
+  /**
+   * Who sends: the log prefix when `logger` is a plain host logger, and the default `User-Agent`
+   * (default `clawscope-otlp`).
+   */
+  name?: string;
   /** One request is aborted after this long (default 10 000 ms); the pipeline's own timeout also applies. */
   timeoutMs?: number;
   /** `gzip` (default) compresses bodies above {@link GZIP_MIN_BYTES}; `none` never does. */
@@ -114,6 +114,8 @@ const gzipAsync = promisify(gzip);
 
 /** Creates the senders of the three signals over one endpoint configuration. */
 export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
+  const senderName =
+    typeof options.name === "string" && options.name !== "" ? options.name : "clawscope-otlp";
   const baseLogger = options.logger ?? {
     info: () => undefined,
     warn: () => undefined,
@@ -122,19 +124,20 @@ export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
   const logger: PackLogger =
     typeof (baseLogger as PackLogger).limited === "function"
       ? (baseLogger as PackLogger)
-      : createPackLogger(baseLogger, "clawscope-otel");
+      : createPackLogger(baseLogger, senderName);
   const encoder =
     options.encoder ??
     createOtlpEncoder({
       ...(options.protocol ? { protocol: options.protocol } : {}),
       ...(options.resourceAttributes ? { resourceAttributes: options.resourceAttributes } : {}),
+      ...(options.scopeName ? { scopeName: options.scopeName } : {}),
       ...(options.scopeVersion ? { scopeVersion: options.scopeVersion } : {}),
     });
   const fetchImpl = options.fetchImpl ?? fetch;
   const timeoutMs =
     typeof options.timeoutMs === "number" && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
   const compress = options.compression !== "none";
-  const userAgent = options.userAgent ?? "clawscope-otel";
+  const userAgent = options.userAgent ?? senderName;
   const stats = Object.fromEntries(
     SIGNALS.map((signal) => [
       signal,

@@ -1,14 +1,15 @@
-import { decodeOtlpRequest } from "@clawscope/testing";
 import { describe, expect, it } from "vitest";
-import type { LogRecordData, SpanRecord } from "../mapping/otel-records.js";
+import { decodeOtlpRequest } from "../../../testing/src/index.js";
 import {
   createOtlpEncoder,
+  DEFAULT_OTLP_SCOPE_NAME,
   mergeOtlpBodies,
-  OTLP_SCOPE_NAME,
   type OtlpProtocol,
   toHrTime,
-} from "./otlp-encoding.js";
+} from "./encoding.js";
+import type { LogRecordData, SpanRecord } from "./records.js";
 
+const SCOPE_NAME = "clawscope-test";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const ROOT_ID = "00f067aa0ba902b7";
 const CHILD_ID = "a1b2c3d4e5f60718";
@@ -52,7 +53,12 @@ describe.each<[OtlpProtocol, string]>([
   ["http/protobuf", "application/x-protobuf"],
   ["http/json", "application/json"],
 ])("span encoding as %s", (protocol, contentType) => {
-  const encoder = createOtlpEncoder({ protocol, resourceAttributes, scopeVersion: "0.1.0" });
+  const encoder = createOtlpEncoder({
+    protocol,
+    resourceAttributes,
+    scopeName: SCOPE_NAME,
+    scopeVersion: "0.1.0",
+  });
 
   it("round-trips ids, parentage, times, attributes, events, links and status exactly", () => {
     const encoded = encoder.encodeSpans([root, child]);
@@ -71,7 +77,7 @@ describe.each<[OtlpProtocol, string]>([
       endTimeUnixNano: (START + 2_500) * 1e6,
       status: { code: 2, message: "provider answered 400" },
       resource: resourceAttributes,
-      scope: { name: OTLP_SCOPE_NAME, version: "0.1.0" },
+      scope: { name: SCOPE_NAME, version: "0.1.0" },
     });
     expect(decodedRoot?.parentSpanId).toBeUndefined();
     expect(decodedRoot?.attributes).toEqual(root.attributes);
@@ -134,6 +140,14 @@ describe.each<[OtlpProtocol, string]>([
   });
 });
 
+describe("createOtlpEncoder scope", () => {
+  it("names the scope after the extension, or the kit's default when none is given", () => {
+    expect(createOtlpEncoder({ scopeName: "clawscope-mlflow" }).scope.name).toBe("clawscope-mlflow");
+    expect(createOtlpEncoder({ scopeName: "" }).scope.name).toBe(DEFAULT_OTLP_SCOPE_NAME);
+    expect(DEFAULT_OTLP_SCOPE_NAME).toBe("clawscope");
+  });
+});
+
 describe("mergeOtlpBodies", () => {
   it("leaves out a JSON body that does not parse and counts it", () => {
     const encoder = createOtlpEncoder({ protocol: "http/json" });
@@ -145,7 +159,12 @@ describe("mergeOtlpBodies", () => {
 });
 
 describe.each<OtlpProtocol>(["http/protobuf", "http/json"])("log encoding as %s", (protocol) => {
-  const encoder = createOtlpEncoder({ protocol, resourceAttributes, scopeVersion: "0.1.0" });
+  const encoder = createOtlpEncoder({
+    protocol,
+    resourceAttributes,
+    scopeName: SCOPE_NAME,
+    scopeVersion: "0.1.0",
+  });
   const logs: LogRecordData[] = [
     {
       timeMs: START + 2_500,
@@ -179,7 +198,7 @@ describe.each<OtlpProtocol>(["http/protobuf", "http/json"])("log encoding as %s"
       traceId: TRACE_ID,
       spanId: ROOT_ID,
       resource: resourceAttributes,
-      scope: { name: OTLP_SCOPE_NAME, version: "0.1.0" },
+      scope: { name: SCOPE_NAME, version: "0.1.0" },
     });
     // a log of the turn without a span still carries its trace
     expect(decoded[1]).toMatchObject({ severityNumber: 9, traceId: TRACE_ID });

@@ -25,12 +25,17 @@ import {
 } from "@opentelemetry/otlp-transformer";
 import { type Resource, resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
-import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import type { Attributes, LogRecordData, SpanRecord } from "../mapping/otel-records.js";
+import type { Attributes, LogRecordData, SpanRecord } from "./records.js";
 
-/** The instrumentation scope every span, log record and metric of this extension carries. */
-export const OTLP_SCOPE_NAME = "clawscope-otel";
+/** The instrumentation scope name used when the extension names none. */
+export const DEFAULT_OTLP_SCOPE_NAME = "clawscope";
+
+/**
+ * What the metrics serializer reads (the SDK's `ResourceMetrics`), taken from the serializer itself
+ * so the kit needs no dependency on `@opentelemetry/sdk-metrics`.
+ */
+export type OtlpResourceMetrics = Parameters<typeof ProtobufMetricsSerializer.serializeRequest>[0];
 
 /** OTLP/HTTP encodings (the values of `OTEL_EXPORTER_OTLP_PROTOCOL` that HTTP supports). */
 export type OtlpProtocol = "http/protobuf" | "http/json";
@@ -64,6 +69,8 @@ export interface OtlpEncoderOptions {
   protocol?: OtlpProtocol;
   /** Resource attributes (`service.name`, `service.version`, `host.name`...). */
   resourceAttributes?: Attributes;
+  /** Name of the instrumentation scope (the extension's name, e.g. `clawscope-otel`); default {@link DEFAULT_OTLP_SCOPE_NAME}. */
+  scopeName?: string;
   /** Version of the instrumentation scope (the extension's version). */
   scopeVersion?: string;
 }
@@ -72,12 +79,12 @@ export interface OtlpEncoderOptions {
 export interface OtlpEncoder {
   readonly protocol: OtlpProtocol;
   readonly contentType: string;
-  /** The resource, shared with the private MeterProvider so all signals agree. */
+  /** The resource, shared with a private MeterProvider so all signals agree. */
   readonly resource: Resource;
   readonly scope: InstrumentationScope;
   encodeSpans(spans: readonly SpanRecord[]): EncodedRecords;
   encodeLogs(logs: readonly LogRecordData[]): EncodedRecords;
-  encodeMetrics(resourceMetrics: ResourceMetrics): OtlpBody;
+  encodeMetrics(resourceMetrics: OtlpResourceMetrics): OtlpBody;
 }
 
 const CONTENT_TYPES: Record<OtlpProtocol, string> = {
@@ -112,7 +119,10 @@ export function createOtlpEncoder(options: OtlpEncoderOptions = {}): OtlpEncoder
   const contentType = CONTENT_TYPES[protocol];
   const resource = resourceFromAttributes(toApiAttributes(options.resourceAttributes));
   const scope: InstrumentationScope = {
-    name: OTLP_SCOPE_NAME,
+    name:
+      typeof options.scopeName === "string" && options.scopeName !== ""
+        ? options.scopeName
+        : DEFAULT_OTLP_SCOPE_NAME,
     ...(typeof options.scopeVersion === "string" && options.scopeVersion !== ""
       ? { version: options.scopeVersion }
       : {}),
