@@ -1,4 +1,5 @@
 import { defineExtensionBuild } from "../../scripts/tsup-extension.js";
 
-// kit and mlflow-client (both @clawscope/*) are bundled: the plugin has no runtime dependencies
-export default defineExtensionBuild();
+// kit (with its OTLP encoder for traces) and mlflow-client are bundled, and so is the OpenTelemetry
+// serializer the kit's `otlp` subpath imports: the plugin still has no runtime dependencies
+export default defineExtensionBuild({ noExternal: [/^@clawscope\//, /^@opentelemetry\//] });

@@ -26,6 +26,15 @@ describe("clawscope-mlflow config", () => {
     expect(explicit.experimentName).toBe("mine");
   });
 
+  it("traces every turn by default and takes a sampling ratio between 0 and 1", () => {
+    const { config } = resolveConfig(configDefinition, {}, {});
+    expect(config.traces).toBe(true);
+    expect(config.sampling.ratio).toBe(1);
+    const tuned = resolveConfig(configDefinition, { traces: false, sampling: { ratio: 0.25 } }, {}).config;
+    expect(tuned).toMatchObject({ traces: false, sampling: { ratio: 0.25 } });
+    expect(() => resolveConfig(configDefinition, { sampling: { ratio: 2 } }, {})).toThrow();
+  });
+
   it("names the gateway after the host unless configured", () => {
     expect(resolveGatewayName({ gatewayName: "gw-a" })).toBe("gw-a");
     expect(resolveGatewayName({ gatewayName: undefined }).length).toBeGreaterThan(0);

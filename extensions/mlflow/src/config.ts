@@ -54,6 +54,24 @@ export const configDefinition = defineConfig({
     description: "Password for HTTP Basic auth (MLflow's `MLFLOW_TRACKING_PASSWORD`).",
     env: ["MLFLOW_TRACKING_PASSWORD"],
   }),
+  traces: field.boolean({
+    description:
+      "Send one trace per turn to MLflow's Traces tab (OTLP at `<trackingUri>/v1/traces`): an AGENT span with CHAT_MODEL and TOOL spans, token usage, cost, and the hashed session id. Needs MLflow 3.6 or later on a SQL store.",
+    default: true,
+  }),
+  sampling: field.object({
+    description:
+      "Which turns get a trace. Run metrics always count every turn, and failed turns (error, aborted, blocked, incomplete) always get a trace.",
+    fields: {
+      ratio: field.number({
+        description:
+          "Share of healthy turns traced, from 0 (none) to 1 (all). Decided from the trace id, so a re-sent turn gets the same decision.",
+        min: 0,
+        max: 1,
+        default: 1,
+      }),
+    },
+  }),
   timeoutMs: field.integer({
     description:
       "How long one request to MLflow may take before it is abandoned and retried later (milliseconds).",

@@ -6,13 +6,17 @@
  */
 import { hostname } from "node:os";
 import { type PackService, type PackStartContext, redactConfigForDisplay } from "@clawscope/kit";
+import type { TurnExport } from "@clawscope/kit/otlp";
 import { configDefinition, type MlflowConfig, resolveGatewayName } from "./config.js";
 import { createMetricAggregator } from "./domain/metric-aggregator.js";
 import { toGatewayInstanceId, toRunParams, toRunTags } from "./domain/run-identity.js";
 import { readGatewayVersion } from "./gateway-version.js";
+import { toTraceSpans } from "./mapping/to-trace-spans.js";
+import { shouldTraceTurn } from "./mapping/trace-sampling.js";
 import { createMetricSender, type MetricBatch } from "./transport/metric-sender.js";
-import { createMlflowClient } from "./transport/mlflow-client.js";
+import { createMlflowClient, resolveMlflowAuth, toAuthorizationHeader } from "./transport/mlflow-client.js";
 import { createRunLifecycle } from "./transport/run-lifecycle.js";
+import { createTraceSender } from "./transport/trace-sender.js";
 
 /** The pack version stamped on runs. */
 export const MLFLOW_EXTENSION_VERSION = "0.1.0";
@@ -65,6 +69,21 @@ export async function startMlflow(
   const pipeline = context.createPipeline<MetricBatch>("mlflow-metrics", {
     send: createMetricSender({ client, lifecycle }),
   });
+  const traceSender = config.traces
+    ? createTraceSender({
+        trackingUri: client.trackingUri,
+        authorization: toTraceAuthorization(config),
+        lifecycle,
+        timeoutMs: config.timeoutMs,
+        scopeVersion: MLFLOW_EXTENSION_VERSION,
+        resourceAttributes: { "service.name": "openclaw-gateway", "clawscope.gateway": gatewayName },
+        logger,
+      })
+    : undefined;
+  const traces = traceSender
+    ? context.createPipeline<TurnExport>("mlflow-traces", { send: traceSender.send })
+    : undefined;
+  const sampled = { kept: 0, sampledOut: 0 };
   const aggregator = createMetricAggregator();
   let step = 0;
   const flushInterval = () => {
@@ -97,6 +116,15 @@ export async function startMlflow(
   return {
     onTurn(turn) {
       aggregator.recordTurn(turn);
+      if (!traces) return;
+      const spans = toTraceSpans(turn, { hashId: context.hashId, captureContent: context.captureContent });
+      const decision = shouldTraceTurn(turn, spans[0]?.traceId ?? "", config.sampling.ratio);
+      if (!decision.keep) {
+        sampled.sampledOut += 1;
+        return;
+      }
+      sampled.kept += 1;
+      traces.enqueue(turn.id, { id: turn.id, spans, logs: [] });
     },
     onEvent(event) {
       aggregator.recordEvent(event);
@@ -106,10 +134,39 @@ export async function startMlflow(
       flushInterval();
       // deliver the last interval before the run is closed; the kit spools what is still pending
       await pipeline.flush().catch(() => undefined);
+      await traces?.flush().catch(() => undefined);
       await lifecycle.finish();
     },
-    status: () => ({ step, run: lifecycle.stats(), metrics: aggregator.stats() }),
+    status: () => ({
+      step,
+      run: lifecycle.stats(),
+      metrics: aggregator.stats(),
+      traces: traceSender
+        ? { endpoint: traceSender.endpoint, sampling: { ...sampled }, requests: traceSender.stats() }
+        : "off",
+    }),
   };
+}
+
+/** The tracking server's `Authorization` for the OTLP endpoint, from the same settings as the REST client. */
+function toTraceAuthorization(
+  config: Pick<MlflowConfig, "trackingUri" | "token" | "username" | "password">,
+): string | undefined {
+  let uriUsername: string | undefined;
+  let uriPassword: string | undefined;
+  try {
+    const url = new URL(config.trackingUri);
+    uriUsername = url.username ? decodeURIComponent(url.username) : undefined;
+    uriPassword = url.password ? decodeURIComponent(url.password) : undefined;
+  } catch {
+    // the client reports a bad URI; here it only means no credentials in it
+  }
+  // env fallbacks were already applied by the config resolver: no second read of process.env
+  const { auth } = resolveMlflowAuth(
+    { token: config.token, username: config.username, password: config.password, uriUsername, uriPassword },
+    {},
+  );
+  return toAuthorizationHeader(auth);
 }
 
 function safeHostName(): string {

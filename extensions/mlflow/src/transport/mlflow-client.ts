@@ -8,5 +8,7 @@ export {
   MlflowError,
   type MlflowMetricInput,
   type MlflowRun,
+  resolveMlflowAuth,
+  toAuthorizationHeader,
   toSendResult,
 } from "@clawscope/mlflow-client";
