@@ -7,11 +7,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createPackPlugin, type SubscribeToBus } from "@clawscope/kit";
-import { buildTurnEvents, createFakeHost, type FakeHost, type TurnSpec, waitFor } from "@clawscope/testing";
+import {
+  buildTurnEvents,
+  createFakeHost,
+  type FakeHost,
+  type TurnSpec,
+  waitFor,
+  waitForHostInputHandled,
+} from "@clawscope/testing";
 import {
   emitTrustedDiagnosticEvent,
   onInternalDiagnosticEvent,
-  waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 // relative until `pnpm install` links the workspace packages into this package
@@ -60,7 +66,7 @@ async function replayTurn(host: FakeHost, spec: TurnSpec) {
     if (input.kind === "event") emitTrustedDiagnosticEvent(input.event as never);
     else await host.fireHook(input.name, input.event, input.context as Record<string, unknown>);
   }
-  await waitForDiagnosticEventsDrained();
+  await waitForHostInputHandled();
   return built;
 }
 

@@ -22,6 +22,7 @@ export {
 } from "./event-builders.js";
 export { createFakeHost, type FakeHost, type FakeHostOptions, type FakePluginEntry } from "./fake-host.js";
 export { findFreePort } from "./free-port.js";
+export { waitForHostInputHandled } from "./host-settle.js";
 export {
   createHttpReceiver,
   type HttpReceiver,

@@ -77,7 +77,13 @@ export const OPERATIONAL_EVENT_TYPES = [
 
 /** Hook names the pack subscribes to. `conversation` hooks need `allowConversationAccess`. */
 export const PACK_HOOKS = {
-  plain: ["model_call_started", "model_call_ended", "before_tool_call", "after_tool_call"],
+  plain: [
+    "model_call_started",
+    "model_call_ended",
+    "before_tool_call",
+    "after_tool_call",
+    "message_received",
+  ],
   conversation: ["llm_output", "agent_end"],
 } as const;
 

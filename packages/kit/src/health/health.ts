@@ -13,8 +13,11 @@ export interface HealthSnapshot {
   disabledReason?: string;
   startedAt?: number;
   at: number;
-  /** Bus events delivered; malformed and ignored also count input the turn assembler refused (hooks included). */
-  events: { seen: number; malformed: number; ignored: number };
+  /**
+   * Bus events delivered; malformed and ignored also count input the turn assembler refused (hooks
+   * included); overflowed counts input dropped because the extension's input queue was full.
+   */
+  events: { seen: number; malformed: number; ignored: number; overflowed: number };
   turns: { assembled: number; incomplete: number; open: number };
   export: {
     exported: number;
@@ -41,8 +44,8 @@ export interface HealthRecorder {
   /** Pulls pipeline counters at snapshot time (several pipelines add up). */
   attachPipeline: (stats: () => PipelineStats) => void;
   setOpenTurns: (read: () => number) => void;
-  /** Adds counts kept elsewhere (the turn assembler's malformed and ignored input) to `events`. */
-  attachInputCounts: (read: () => { malformed: number; ignored: number }) => void;
+  /** Adds counts kept elsewhere (the turn assembler's refused input, the input queue's overflow) to `events`. */
+  attachInputCounts: (read: () => { malformed?: number; ignored?: number; overflowed?: number }) => void;
   setDetail: (key: string, value: unknown) => void;
   snapshot: () => HealthSnapshot;
 }
@@ -54,13 +57,13 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
   let state: HealthSnapshot["state"] = "starting";
   let disabledReason: string | undefined;
   let startedAt: number | undefined;
-  const events = { seen: 0, malformed: 0, ignored: 0 };
+  const events = { seen: 0, malformed: 0, ignored: 0, overflowed: 0 };
   const turns = { assembled: 0, incomplete: 0 };
   let lastError: HealthSnapshot["lastError"];
   const warnings: string[] = [];
   const pipelines: Array<() => PipelineStats> = [];
   let readOpenTurns: () => number = () => 0;
-  const inputCounts: Array<() => { malformed: number; ignored: number }> = [];
+  const inputCounts: Array<() => { malformed?: number; ignored?: number; overflowed?: number }> = [];
   const details: Record<string, unknown> = {};
   return {
     setState(next, reason) {
@@ -133,8 +136,9 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
       for (const read of inputCounts) {
         try {
           const counts = read();
-          seenEvents.malformed += counts.malformed;
-          seenEvents.ignored += counts.ignored;
+          seenEvents.malformed += counts.malformed ?? 0;
+          seenEvents.ignored += counts.ignored ?? 0;
+          seenEvents.overflowed += counts.overflowed ?? 0;
         } catch {}
       }
       return {

@@ -7,11 +7,11 @@ import {
   emitDiagnosticEvent,
   emitTrustedDiagnosticEvent,
   onInternalDiagnosticEvent,
-  waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildTurnEvents, type TurnSpec } from "../../../testing/src/event-builders.js";
 import { createFakeHost, type FakeHost, type FakeHostOptions } from "../../../testing/src/fake-host.js";
+import { waitForHostInputHandled } from "../../../testing/src/host-settle.js";
 import { defineConfig, field } from "../config/define-config.js";
 import { packConfigFields } from "../config/pack-config.js";
 import { PACK_HOOKS } from "../events/host-events.js";
@@ -81,7 +81,7 @@ async function replayTurn(targets: readonly FakeHost[], spec: TurnSpec) {
       for (const host of targets)
         await host.fireHook(input.name, input.event, input.context as Record<string, unknown>);
   }
-  await waitForDiagnosticEventsDrained();
+  await waitForHostInputHandled();
   return built;
 }
 
@@ -245,7 +245,7 @@ describe("nothing reaches the host", () => {
     const host = await startHost(createTestEntry("clawscope-alpha", createRecorder(), { onEvent }));
     emitDiagnosticEvent({ type: "session.state", state: "idle" } as never);
     emitDiagnosticEvent({ type: "session.state", state: "busy" } as never);
-    await waitForDiagnosticEventsDrained();
+    await waitForHostInputHandled();
     expect(onEvent).toHaveBeenCalledTimes(2);
     expect(ownLines(host, "error")).toEqual(["clawscope-alpha: could not handle session.state: event bug"]);
     expect((await statusOf(host)).lastError?.message).toBe("could not handle session.state: event bug");

@@ -8,11 +8,11 @@ import path from "node:path";
 import {
   emitTrustedDiagnosticEvent,
   onInternalDiagnosticEvent,
-  waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildTurnEvents } from "../../../testing/src/event-builders.js";
 import { createFakeHost, type FakeHost, type FakeHostOptions } from "../../../testing/src/fake-host.js";
+import { waitForHostInputHandled } from "../../../testing/src/host-settle.js";
 import { defineConfig } from "../config/define-config.js";
 import { packConfigFields } from "../config/pack-config.js";
 import type { ExportPipeline } from "../export/export-pipeline.js";
@@ -72,7 +72,7 @@ async function replayTurn(host: FakeHost, runId: string) {
     if (input.kind === "event") emitTrustedDiagnosticEvent(input.event as never);
     else await host.fireHook(input.name, input.event, input.context as Record<string, unknown>);
   }
-  await waitForDiagnosticEventsDrained();
+  await waitForHostInputHandled();
 }
 
 const statusOf = async (host: FakeHost) =>
@@ -114,7 +114,7 @@ describe("malformed input on the real bus", () => {
     } as never);
     expect(consoleError).toHaveBeenCalledTimes(1);
     expect((await host.fireHook("agent_end", null)).errors).toEqual([]);
-    await waitForDiagnosticEventsDrained();
+    await waitForHostInputHandled();
 
     await replayTurn(host, "run-valid");
     expect(turns.map((turn) => turn.runId)).toEqual(["run-valid"]);
@@ -135,6 +135,7 @@ describe("health snapshot", () => {
     pipeline.enqueue("b", turns[0] as Turn); // over maxQueueItems: dropped
     emitTrustedDiagnosticEvent({ type: "run.started" } as never);
     emitTrustedDiagnosticEvent(buildTurnEvents({ runId: "run-open" }).events[1]?.event as never);
+    await waitForHostInputHandled();
 
     const status = await statusOf(host);
     expect(status).toMatchObject({

@@ -8,11 +8,11 @@ import path from "node:path";
 import {
   emitTrustedDiagnosticEvent,
   onInternalDiagnosticEvent,
-  waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildTurnEvents } from "../../../testing/src/event-builders.js";
 import { createFakeHost, type FakeHost, type FakeHostOptions } from "../../../testing/src/fake-host.js";
+import { waitForHostInputHandled } from "../../../testing/src/host-settle.js";
 import { defineConfig, field } from "../config/define-config.js";
 import { packConfigFields } from "../config/pack-config.js";
 import type { ExportPipeline } from "../export/export-pipeline.js";
@@ -115,7 +115,7 @@ async function replayTurn(targets: readonly FakeHost[], runId: string) {
       for (const host of targets)
         await host.fireHook(input.name, input.event, input.context as Record<string, unknown>);
   }
-  await waitForDiagnosticEventsDrained();
+  await waitForHostInputHandled();
 }
 
 const statusOf = async (host: FakeHost) =>
@@ -199,6 +199,7 @@ describe("stop", () => {
     await host.startServices();
     const built = buildTurnEvents({ runId: "run-open" });
     emitTrustedDiagnosticEvent(built.events[1]?.event as never); // run.started only
+    await waitForHostInputHandled();
     expect((await statusOf(host)).turns.open).toBe(1);
     await host.stopServices();
     expect(recorder.calls.slice(1)).toEqual(["turn 1 run-open shutdown", "stop 1"]);

@@ -15,6 +15,7 @@ import { createTurnAssembler } from "../turns/turn-assembler.js";
 import { describeError } from "./describe-error.js";
 import { attachToEventHub, type SubscribeToBus } from "./event-hub.js";
 import type { HostServiceContext } from "./host-api.js";
+import { createInputQueue, type RuntimeInput } from "./input-queue.js";
 import type { PackLogger } from "./logger.js";
 import type { CommonPackConfig, PackService } from "./pack-service.js";
 import { type LiveRuntime, unpublishRuntime } from "./runtime-registry.js";
@@ -74,29 +75,48 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
 
   const rawTypes = new Set(options.eventTypes);
   const turnTypes = new Set<string>(TURN_EVENT_TYPES);
+  const handleEvent = (event: unknown, metadata: unknown): void => {
+    health.countEvent("seen");
+    const type = readField(event, "type");
+    if (typeof type !== "string") {
+      health.countEvent("malformed");
+      logger.limited("warn", "malformed-event", "skipped a malformed diagnostic event (no type)");
+      return;
+    }
+    if (turnTypes.has(type)) assembler.handleEvent(event, metadata);
+    if (rawTypes.has(type) && service.onEvent) {
+      try {
+        service.onEvent(event, metadata);
+      } catch (error) {
+        const message = `could not handle ${type}: ${describeError(error)}`;
+        health.recordError(message);
+        logger.limited("error", `on-event-${type}`, message);
+      }
+    }
+  };
+  // the host's emit and hook dispatch only append here; assembling, closing and exporting turns run
+  // on a later turn of the event loop
+  const input = createInputQueue({
+    process(item: RuntimeInput) {
+      if (item.kind === "event") handleEvent(item.event, item.metadata);
+      else assembler.handleHook(item.name, item.event, item.context);
+    },
+    onOverflow: () =>
+      logger.limited(
+        "warn",
+        "input-overflow",
+        "input queue full: dropping diagnostic events until it drains (counted in health events.overflowed)",
+      ),
+    onError: (error) => logger.limited("error", "input", `could not handle input: ${describeError(error)}`),
+  });
+  health.attachInputCounts(() => ({ overflowed: input.stats().overflowed }));
   const attachment = attachToEventHub(
     options.subscribe,
     {
       owner: pluginId,
       types: [...new Set([...TURN_EVENT_TYPES, ...rawTypes])],
       deliver(event, metadata) {
-        health.countEvent("seen");
-        const type = readField(event, "type");
-        if (typeof type !== "string") {
-          health.countEvent("malformed");
-          logger.limited("warn", "malformed-event", "skipped a malformed diagnostic event (no type)");
-          return;
-        }
-        if (turnTypes.has(type)) assembler.handleEvent(event, metadata);
-        if (rawTypes.has(type) && service.onEvent) {
-          try {
-            service.onEvent(event, metadata);
-          } catch (error) {
-            const message = `could not handle ${type}: ${describeError(error)}`;
-            health.recordError(message);
-            logger.limited("error", `on-event-${type}`, message);
-          }
-        }
+        input.push({ kind: "event", event, metadata });
       },
     },
     (owner, error) =>
@@ -105,6 +125,7 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
 
   const tick = setInterval(() => {
     try {
+      input.drain();
       assembler.tick();
     } catch (error) {
       logger.limited("error", "tick", `turn reaper failed: ${describeError(error)}`);
@@ -128,7 +149,7 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
     pluginId,
     stateDir,
     handleHook(name, event, hookContext) {
-      assembler.handleHook(name, event, hookContext);
+      input.push({ kind: "hook", name, event, context: hookContext });
     },
     health() {
       const snapshot = health.snapshot();
@@ -143,6 +164,7 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
         } catch {}
         try {
           // before the extension's stop, so it can still export them
+          input.drain();
           assembler.closeAll("shutdown");
         } catch {}
         await stopService(service, logger, health, STOP_TIMEOUT_MS);

@@ -100,6 +100,24 @@ describe("createTurnAssembler", () => {
     expect(assembler.stats()).toMatchObject({ open: 0, assembled: 1, incomplete: 0 });
   });
 
+  it("names the sender of the session's latest inbound message (message_received), and no one elsewhere", () => {
+    const { turns, assembler } = harness();
+    assembler.handleHook(
+      "message_received",
+      { from: "", content: "hi", senderId: "cli", sessionKey: "agent:main:s1" },
+      { channelId: "webchat", sessionKey: "agent:main:s1", senderId: "cli" },
+    );
+    assembler.handleHook("message_received", { senderId: "someone-else" }, { sessionKey: "agent:main:other" });
+    assembler.handleHook("message_received", { senderId: "" }, { sessionKey: "agent:main:s1" });
+    feedRun(assembler, "r1", tokens, 0.000663);
+    expect(turns[0]?.senderId).toBe("cli");
+    assembler.handleEvent({ ...events.started("r2"), sessionKey: "agent:main:quiet" }, { trusted: true });
+    assembler.closeAll("shutdown");
+    expect(turns[1]?.sessionKey).toBe("agent:main:quiet");
+    expect(turns[1]?.senderId).toBeUndefined();
+    expect(assembler.stats()).toMatchObject({ malformed: 0 });
+  });
+
   it("prices what the host did not, and says unknown when it cannot (per call and per turn)", () => {
     const priced = harness({ pricing: { "mock/mock-model": { input: 3, output: 15 } } });
     feedRun(priced.assembler, "r1", tokens, undefined);

@@ -4,7 +4,6 @@
  * out-of-order input; holds no timers (the runtime calls `tick`); memory stays bounded.
  */
 
-import type { TurnEvent } from "../events/read-event.js";
 import {
   describeError,
   MAX_ID_LENGTH,
@@ -12,6 +11,7 @@ import {
   readHostEvent,
   readPath,
   readString,
+  type TurnEvent,
 } from "../events/read-event.js";
 import { applyBusEvent } from "./apply-event.js";
 import { ASSEMBLER_HOOKS, applyHook, readHook } from "./apply-hook.js";
@@ -115,6 +115,8 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
   const closedTraces = new Set<string>();
   // model.usage that came before anything told us its trace's run (out-of-order delivery)
   const pendingUsage = new Map<string, { event: TurnEvent; at: number }>();
+  // the sender of each session's latest inbound message (message_received has no runId)
+  const senders = new Map<string, string>();
   const warnings = new Map<string, { at: number; suppressed: number }>();
   const limits: TurnLimits = {
     maxModelCalls: maxCalls,
@@ -172,6 +174,20 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     if (set.size > maxRemembered) {
       const oldest = set.values().next().value;
       if (oldest !== undefined) set.delete(oldest);
+    }
+  }
+
+  function rememberSender(event: unknown, context: unknown): void {
+    const sessionKey =
+      readString(context, "sessionKey", MAX_ID_LENGTH) ?? readString(event, "sessionKey", MAX_ID_LENGTH);
+    const senderId =
+      readString(event, "senderId", MAX_ID_LENGTH) ?? readString(context, "senderId", MAX_ID_LENGTH);
+    if (sessionKey === undefined || senderId === undefined || senderId === "") return;
+    senders.delete(sessionKey);
+    senders.set(sessionKey, senderId);
+    if (senders.size > maxRemembered) {
+      const oldest = senders.keys().next().value;
+      if (oldest !== undefined) senders.delete(oldest);
     }
   }
 
@@ -248,6 +264,8 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     let record: Turn;
     try {
       record = toTurn(turn, options.pricing, incomplete);
+      const senderId = record.sessionKey === undefined ? undefined : senders.get(record.sessionKey);
+      if (senderId !== undefined) record.senderId = senderId;
     } catch (error) {
       warn("finalize", `could not finalize turn ${turn.runId.slice(0, 80)}: ${describeError(error)}`);
       return;
@@ -332,6 +350,10 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     handleHook(name, event, context) {
       counters.hooks += 1;
       try {
+        if (name === "message_received") {
+          rememberSender(event, context);
+          return;
+        }
         if (typeof name !== "string" || !ASSEMBLER_HOOKS.has(name)) {
           counters.ignored += 1;
           return;

@@ -105,6 +105,8 @@ export interface Turn {
   error?: { category?: string; message?: string; source: string };
   incomplete?: TurnIncomplete;
   context?: { limit?: number; used?: number };
+  /** Who sent the message that started the turn, when the channel says (`message_received.senderId`); raw, hash before export. */
+  senderId?: string;
 }
 
 /** A session's running totals. */
