@@ -5,14 +5,18 @@
  * A config reload stops and starts the service, which gives a new run: MLflow params cannot change.
  */
 import { hostname } from "node:os";
-import { type PackService, type PackStartContext, redactConfigForDisplay } from "@clawscope/kit";
+import {
+  type PackService,
+  type PackStartContext,
+  redactConfigForDisplay,
+  shouldKeepTurn,
+} from "@clawscope/kit";
 import type { TurnExport } from "@clawscope/kit/otlp";
 import { configDefinition, type MlflowConfig, resolveGatewayName } from "./config.js";
 import { createMetricAggregator } from "./domain/metric-aggregator.js";
 import { toGatewayInstanceId, toRunParams, toRunTags } from "./domain/run-identity.js";
 import { readGatewayVersion } from "./gateway-version.js";
 import { toTraceSpans } from "./mapping/to-trace-spans.js";
-import { shouldTraceTurn } from "./mapping/trace-sampling.js";
 import { createMetricSender, type MetricBatch } from "./transport/metric-sender.js";
 import { createMlflowClient, resolveMlflowAuth, toAuthorizationHeader } from "./transport/mlflow-client.js";
 import { createRunLifecycle } from "./transport/run-lifecycle.js";
@@ -118,7 +122,7 @@ export async function startMlflow(
       aggregator.recordTurn(turn);
       if (!traces) return;
       const spans = toTraceSpans(turn, { hashId: context.hashId, captureContent: context.captureContent });
-      const decision = shouldTraceTurn(turn, spans[0]?.traceId ?? "", config.sampling.ratio);
+      const decision = shouldKeepTurn(turn, spans[0]?.traceId ?? "", { ratio: config.sampling.ratio });
       if (!decision.keep) {
         sampled.sampledOut += 1;
         return;

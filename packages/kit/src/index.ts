@@ -104,3 +104,11 @@ export {
   type TurnAssembler,
   type TurnAssemblerOptions,
 } from "./turns/turn-assembler.js";
+export {
+  isFailedTurn,
+  isSampledIn,
+  type SamplingDecision,
+  type SamplingReason,
+  shouldKeepTurn,
+  type TurnSampling,
+} from "./turns/turn-sampling.js";

@@ -1,9 +1,8 @@
-import { createIdHasher, createTurnAssembler, type Turn } from "@clawscope/kit";
+import { createIdHasher, createTurnAssembler, isSampledIn, shouldKeepTurn, type Turn } from "@clawscope/kit";
 import { createOtlpEncoder } from "@clawscope/kit/otlp";
 import { decodeOtlpRequest, interleaveCaptured, loadCapturedScenario } from "@clawscope/testing";
 import { describe, expect, it } from "vitest";
 import { toMlflowTraceId, toTraceSpans } from "./to-trace-spans.js";
-import { isSampledIn, shouldTraceTurn } from "./trace-sampling.js";
 
 const hasher = createIdHasher({ key: "clawscope-mlflow-test-key" });
 const hashId = (id: string | undefined) => (id === undefined || id === "" ? undefined : hasher.hash(id));
@@ -175,9 +174,12 @@ describe("toTraceSpans", () => {
 describe("trace sampling", () => {
   it("always keeps failed turns and samples healthy ones consistently by trace id", () => {
     const failed = makeTurn({ outcome: "error" });
-    expect(shouldTraceTurn(failed, toMlflowTraceId(failed.id), 0)).toEqual({ keep: true, reason: "failed" });
-    expect(shouldTraceTurn(makeTurn(), toMlflowTraceId("run-1"), 0).keep).toBe(false);
-    expect(shouldTraceTurn(makeTurn(), toMlflowTraceId("run-1"), 1).keep).toBe(true);
+    expect(shouldKeepTurn(failed, toMlflowTraceId(failed.id), { ratio: 0 })).toEqual({
+      keep: true,
+      reason: "error",
+    });
+    expect(shouldKeepTurn(makeTurn(), toMlflowTraceId("run-1"), { ratio: 0 }).keep).toBe(false);
+    expect(shouldKeepTurn(makeTurn(), toMlflowTraceId("run-1"), { ratio: 1 }).keep).toBe(true);
     const ids = Array.from({ length: 2_000 }, (_, index) => toMlflowTraceId(`run-${index}`));
     const kept = ids.filter((id) => isSampledIn(id, 0.25)).length;
     expect(kept).toBeGreaterThan(400);

@@ -1,85 +1,25 @@
-import type { Turn } from "@clawscope/kit";
+import { isSampledIn } from "@clawscope/kit";
 import { describe, expect, it } from "vitest";
-import { isSampledIn, shouldKeepTurn, type TurnSampling } from "./sampling.js";
+import { toTraceId } from "./ids.js";
+import { shouldKeepTurn, type TurnSampling } from "./sampling.js";
 import { capturedErrorTurn, makeTurn } from "./test-fixtures.js";
 
-const defaults: TurnSampling = { ratio: 1, keepErrors: true, slowTurnMs: 30_000, expensiveTurnUsd: 0.5 };
-const atZero: TurnSampling = { ...defaults, ratio: 0 };
-const healthyTurns = (count: number): Turn[] =>
-  Array.from({ length: count }, (_, index) => makeTurn({ id: `run-${index}`, runId: `run-${index}` }));
+// the rule itself is tested in the kit (turn-sampling.test.ts); here: it is decided on the trace we send
+const atZero: TurnSampling = { ratio: 0, keepErrors: true, slowTurnMs: 30_000, expensiveTurnUsd: 0.5 };
 
-describe("shouldKeepTurn", () => {
-  it("keeps every failed turn at a head ratio of 0, the captured provider-400 turn included", () => {
-    const failed: Turn[] = [
-      capturedErrorTurn(),
-      makeTurn({ outcome: "error", error: { category: "Error", source: "model.call.error" } }),
-      makeTurn({ outcome: "aborted" }),
-      makeTurn({ outcome: "blocked" }),
-      makeTurn({ incomplete: { reason: "timeout", missing: ["run.completed"] } }),
-    ];
-    for (const turn of failed) expect(shouldKeepTurn(turn, atZero)).toEqual({ keep: true, reason: "error" });
+describe("shouldKeepTurn (otel)", () => {
+  it("keeps the captured provider-400 turn at a head ratio of 0", () => {
+    expect(shouldKeepTurn(capturedErrorTurn(), atZero)).toEqual({ keep: true, reason: "error" });
   });
 
-  it("drops failed turns like healthy ones when keepErrors is off", () => {
-    const turn = makeTurn({ outcome: "error" });
-    expect(shouldKeepTurn(turn, { ...atZero, keepErrors: false })).toEqual({
-      keep: false,
-      reason: "sampled_out",
-    });
-  });
-
-  it("keeps slow and expensive turns whatever the ratio; 0 turns those rules off", () => {
-    expect(shouldKeepTurn(makeTurn({ durationMs: 30_000 }), atZero)).toEqual({ keep: true, reason: "slow" });
-    expect(shouldKeepTurn(makeTurn({ durationMs: 29_999 }), atZero).keep).toBe(false);
-    expect(shouldKeepTurn(makeTurn({ cost: { usd: 0.5, source: "estimated" } }), atZero)).toEqual({
-      keep: true,
-      reason: "expensive",
-    });
-    expect(shouldKeepTurn(makeTurn({ cost: { usd: 0.49, source: "provider" } }), atZero).keep).toBe(false);
-    expect(shouldKeepTurn(makeTurn({ cost: { usd: null, source: "unknown" } }), atZero).keep).toBe(false);
-    const rulesOff = { ...atZero, slowTurnMs: 0, expensiveTurnUsd: 0 };
-    expect(
-      shouldKeepTurn(makeTurn({ durationMs: 999_999, cost: { usd: 9, source: "provider" } }), rulesOff).keep,
-    ).toBe(false);
-  });
-
-  it("keeps none of the healthy turns at ratio 0 and all at ratio 1", () => {
-    const turns = healthyTurns(200);
-    expect(turns.filter((turn) => shouldKeepTurn(turn, atZero).keep)).toHaveLength(0);
-    expect(turns.every((turn) => shouldKeepTurn(turn, defaults).keep)).toBe(true);
-  });
-
-  it("keeps about the ratio of healthy turns, the same ones every time, and more at a higher ratio", () => {
-    const turns = healthyTurns(4000);
-    const keptAt = (ratio: number) =>
-      new Set(
-        turns.filter((turn) => shouldKeepTurn(turn, { ...defaults, ratio }).keep).map((turn) => turn.id),
-      );
-    const quarter = keptAt(0.25);
-    expect(quarter.size).toBeGreaterThan(900);
-    expect(quarter.size).toBeLessThan(1100);
-    expect(keptAt(0.25)).toEqual(quarter);
-    // consistent sampling: what a lower ratio keeps, a higher ratio keeps too
-    const half = keptAt(0.5);
-    expect([...quarter].every((id) => half.has(id))).toBe(true);
-    expect(shouldKeepTurn(turns[0] as Turn, { ...defaults, ratio: 0.25 }).reason).toMatch(
-      /^(ratio|sampled_out)$/,
+  it("decides healthy turns on the trace id this extension derives from the turn", () => {
+    const turns = Array.from({ length: 400 }, (_, index) =>
+      makeTurn({ id: `run-${index}`, runId: `run-${index}` }),
     );
-  });
-});
-
-describe("isSampledIn", () => {
-  it("follows the threshold on the trace id's last 56 bits", () => {
-    expect(isSampledIn("0000000000000000ffffffffffffffff", 0.5)).toBe(true);
-    expect(isSampledIn("ffffffffffffffff0000000000000001", 0.5)).toBe(false);
-    expect(isSampledIn("00000000000000000080000000000000", 0.5)).toBe(true);
-    expect(isSampledIn("0000000000000000007fffffffffffff", 0.5)).toBe(false);
-  });
-
-  it("clamps odd ratios and keeps on ids it cannot read", () => {
-    expect(isSampledIn("0000000000000000ffffffffffffffff", -1)).toBe(false);
-    expect(isSampledIn("00000000000000000000000000000001", 7)).toBe(true);
-    expect(isSampledIn("00000000000000000000000000000001", Number.NaN)).toBe(true);
-    expect(isSampledIn("not-hex", 0.5)).toBe(true);
+    const kept = turns.filter((turn) => shouldKeepTurn(turn, { ...atZero, ratio: 0.5 }).keep);
+    expect(kept.length).toBeGreaterThan(150);
+    expect(kept.length).toBeLessThan(250);
+    for (const turn of turns)
+      expect(shouldKeepTurn(turn, { ...atZero, ratio: 0.5 }).keep).toBe(isSampledIn(toTraceId(turn.id), 0.5));
   });
 });

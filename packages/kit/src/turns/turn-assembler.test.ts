@@ -107,7 +107,11 @@ describe("createTurnAssembler", () => {
       { from: "", content: "hi", senderId: "cli", sessionKey: "agent:main:s1" },
       { channelId: "webchat", sessionKey: "agent:main:s1", senderId: "cli" },
     );
-    assembler.handleHook("message_received", { senderId: "someone-else" }, { sessionKey: "agent:main:other" });
+    assembler.handleHook(
+      "message_received",
+      { senderId: "someone-else" },
+      { sessionKey: "agent:main:other" },
+    );
     assembler.handleHook("message_received", { senderId: "" }, { sessionKey: "agent:main:s1" });
     feedRun(assembler, "r1", tokens, 0.000663);
     expect(turns[0]?.senderId).toBe("cli");
