@@ -30,5 +30,66 @@ export {
   type ReceiverAnswer,
   waitFor,
 } from "./http-receiver.js";
+export {
+  LANGFUSE_OBSERVATION_LEVELS,
+  LANGFUSE_OBSERVATION_TYPES,
+  LANGFUSE_SPAN_ATTRIBUTES,
+  type LangfuseObservationLevel,
+  type LangfuseObservationType,
+  type LangfuseSpanAttributeName,
+} from "./langfuse-attributes.js";
+export {
+  checkLangfuseAuth,
+  LANGFUSE_AUTH_MESSAGES,
+  type LangfuseAuthFailure,
+  type LangfuseAuthResult,
+  type LangfuseCredentials,
+  toLangfuseBasicAuth,
+} from "./langfuse-auth.js";
+export {
+  type LangfuseObservation,
+  type LangfuseTrace,
+  type LangfuseTraceView,
+  toLangfuseObservations,
+} from "./langfuse-observations.js";
+export {
+  createOpenApiBodyValidator,
+  type LangfuseBodyValidator,
+  type LangfuseValidationIssue,
+  type LangfuseValidationResult,
+  openApiRequestBodySchema,
+} from "./langfuse-openapi-schema.js";
+export {
+  checkLangfuseTraceExport,
+  describeLangfuseExportRejection,
+  isRejectedExport,
+  type LangfuseExportCheck,
+  type OtlpIdEncoding,
+} from "./langfuse-otlp-rules.js";
+export { createLangfuseReceiver } from "./langfuse-receiver.js";
+export type {
+  LangfuseEndpoint,
+  LangfuseFaultOptions,
+  LangfuseReceiver,
+  LangfuseReceiverOptions,
+  LangfuseRejectedExport,
+  LangfuseRejectedScore,
+  LangfuseRequestOutcome,
+  LangfuseRequestRecord,
+  LangfuseStoredScore,
+} from "./langfuse-receiver-types.js";
+export {
+  LANGFUSE_REFERENCE_FILES,
+  type LangfuseSdkExportRequest,
+  loadLangfuseOpenApi,
+  loadLangfuseSdkExport,
+  resolveLangfuseReferenceDir,
+} from "./langfuse-reference.js";
+export {
+  checkLangfuseScoreRules,
+  createLangfuseScoreValidator,
+  LANGFUSE_SCORES_PATH,
+  type LangfuseScoreValidatorOptions,
+} from "./langfuse-score-validator.js";
 export { decodeOtlpRequest, type OtlpRequest, type OtlpSpan, otlpSignalFromPath } from "./otlp-decoder.js";
 export { runSetupScriptOnce } from "./setup-script.js";
