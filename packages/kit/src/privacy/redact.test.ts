@@ -95,6 +95,24 @@ describe("redactText", () => {
     expect(redactText(text)).toBe(text);
   });
 
+  it("redacts IBANs that pass mod-97 and US social security numbers, and leaves look-alikes", () => {
+    expect(redactText("pay to DE89 3704 0044 0532 0130 00 today")).toBe("pay to [REDACTED:iban] today");
+    expect(redactText("iban GB82WEST12345698765432.")).toBe("iban [REDACTED:iban].");
+    // one check digit off: not an IBAN
+    expect(redactText("ref DE88 3704 0044 0532 0130 00")).toBe("ref DE88 3704 0044 0532 0130 00");
+    expect(redactText("ssn 078-05-1120, id")).toBe("ssn [REDACTED:ssn], id");
+    for (const kept of [
+      "000-12-3456",
+      "666-12-3456",
+      "912-12-3456",
+      "123-00-4567",
+      "123-45-0000",
+      "2024-11-22",
+    ])
+      expect(redactText(`value ${kept} end`)).toBe(`value ${kept} end`);
+    expect(redactText("ssn 078-05-1120", { personalData: false })).toBe("ssn 078-05-1120");
+  });
+
   it("redacts IPv4 addresses only when asked", () => {
     expect(redactText("from 192.168.1.20 port")).toBe("from 192.168.1.20 port");
     expect(redactText("from 192.168.1.20 port", { ipAddresses: true })).toBe("from [REDACTED:ip] port");

@@ -24,6 +24,8 @@ export type RedactionKind =
   | "stripe_key"
   | "secret"
   | "email"
+  | "iban"
+  | "ssn"
   | "card"
   | "phone"
   | "ip";
@@ -32,7 +34,7 @@ export type RedactionKind =
 export interface RedactOptions {
   /** Also replace IPv4 addresses (default false: they are rarely personal in gateway telemetry). */
   ipAddresses?: boolean;
-  /** Also replace emails, phone numbers and card numbers (default true). */
+  /** Also replace emails, IBANs, US social security numbers, phone numbers and card numbers (default true). */
   personalData?: boolean;
 }
 
@@ -151,6 +153,19 @@ const RULES: Rule[] = [
       /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
   },
   {
+    kind: "iban",
+    group: "personal",
+    // country, check digits, then 11–30 letters/digits, grouped by 4 or not; mod-97 decides
+    pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])/g,
+    replace: (match) => (isValidIban(match) ? redactionMarker("iban") : match),
+  },
+  {
+    kind: "ssn",
+    group: "personal",
+    // US SSN with dashes; area 000, 666 and 9xx, group 00 and serial 0000 are never issued
+    pattern: /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/g,
+  },
+  {
     kind: "card",
     group: "personal",
     pattern: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d]|[.-]\d)/g,
@@ -204,6 +219,20 @@ export function redactText(text: string, options: RedactOptions = {}): string {
     // a regex engine failure (stack, memory) must not leak the unredacted text
     return redactionMarker("secret");
   }
+}
+
+/** IBAN: 15–34 characters whose rearranged digits are 1 modulo 97 (ISO 13616). */
+function isValidIban(candidate: string): boolean {
+  const compact = candidate.replace(/ /g, "");
+  if (compact.length < 15 || compact.length > 34) return false;
+  const rearranged = compact.slice(4) + compact.slice(0, 4);
+  let remainder = 0;
+  for (const character of rearranged) {
+    const code = character.charCodeAt(0);
+    const value = code >= 65 ? String(code - 55) : character;
+    for (const digit of value) remainder = (remainder * 10 + (digit.charCodeAt(0) - 48)) % 97;
+  }
+  return remainder === 1;
 }
 
 /** Card numbers: 13–19 digits, a known issuer prefix (so timestamps and ids pass), and Luhn. */
