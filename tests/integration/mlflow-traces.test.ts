@@ -178,6 +178,7 @@ describe("clawscope-mlflow traces against a real MLflow server", () => {
     const bySession = new Map<string, number>();
     let totalInput = 0;
     let totalOutput = 0;
+    let totalCost = 0;
     const spanTypes: string[] = [];
     for (const info of infos) {
       expect(info.state).toBe("OK");
@@ -188,6 +189,9 @@ describe("clawscope-mlflow traces against a real MLflow server", () => {
       const usage = JSON.parse(metadata["mlflow.trace.tokenUsage"] ?? "{}") as Record<string, number>;
       totalInput += usage.input_tokens ?? 0;
       totalOutput += usage.output_tokens ?? 0;
+      // mlflow.llm.cost (sent as a map) becomes the trace's cost in the Traces tab
+      const cost = JSON.parse(metadata["mlflow.trace.cost"] ?? "{}") as Record<string, number>;
+      totalCost += cost.total_cost ?? 0;
       expect(info.tags?.["openclaw.channel"]).toMatch(/^(telegram|discord)$/);
       const spans = await getSpans(info.trace_id);
       const types = spans.map((span) => String(span.attributes["mlflow.spanType"]));
@@ -207,6 +211,9 @@ describe("clawscope-mlflow traces against a real MLflow server", () => {
     );
     expect(totalInput).toBe(expectedInput);
     expect(totalOutput).toBe(built.reduce((total, turn) => total + turn.totals.output, 0));
+    const expectedCost = built.reduce((total, turn) => total + turn.totals.costUsd, 0);
+    expect(expectedCost).toBeGreaterThan(0);
+    expect(totalCost).toBeCloseTo(expectedCost, 12);
     expect(spanTypes.filter((type) => type === "AGENT")).toHaveLength(3);
     expect(spanTypes.filter((type) => type === "CHAT_MODEL")).toHaveLength(4);
     expect(spanTypes.filter((type) => type === "TOOL")).toHaveLength(1);

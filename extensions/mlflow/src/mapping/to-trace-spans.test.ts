@@ -103,6 +103,13 @@ describe("toTraceSpans", () => {
       captureContent: false,
     })[0];
     expect(unknownCost?.attributes["openclaw.cost.usd"]).toBeUndefined();
+    expect(unknownCost?.attributes["mlflow.llm.cost"]).toBeUndefined();
+  });
+
+  it("gives MLflow the cost as the map its Traces tab reads, on the root and each call", () => {
+    const [root, chat] = toTraceSpans(makeTurn(), { hashId, captureContent: false });
+    expect(root?.attributes["mlflow.llm.cost"]).toEqual({ total_cost: 0.002 });
+    expect(chat?.attributes["mlflow.llm.cost"]).toEqual({ total_cost: 0.002 });
   });
 
   it("sets the hashed session (never the raw key) and trace tags on the root only", () => {
@@ -116,6 +123,9 @@ describe("toTraceSpans", () => {
     expect(toTraceSpans(makeTurn(), { hashId, captureContent: false })[0]?.attributes["user.id"]).toBe(
       undefined,
     );
+    // the channel's sender (message_received) is the default user, hashed
+    const sent = toTraceSpans(makeTurn({ senderId: "cli" }), { hashId, captureContent: false })[0];
+    expect(sent?.attributes["user.id"]).toBe(hashId("cli"));
   });
 
   it("sends inputs and outputs only when content capture is on", () => {

@@ -9,7 +9,7 @@
  * `gen_ai.usage.*` become `mlflow.chat.tokenUsage`, and trace token totals are summed tree-aware (a
  * span's usage hides its descendants'), so the root carries the turn's own totals; `session.id`
  * becomes the trace's session (`mlflow.trace.session` metadata) and `user.id` its
- * `mlflow.trace.user`; root attributes `mlflow.traceTag.<key>` become trace tags.
+ * `mlflow.trace.user`; `mlflow.llm.cost` (a map) the trace's cost, tree-aware like usage; root attributes `mlflow.traceTag.<key>` become trace tags.
  */
 import type { Cost, ModelCall, ToolCall, Turn, Usage } from "@clawscope/kit";
 import { type Attributes, type AttributeValue, hashToHex, type SpanRecord } from "@clawscope/kit/otlp";
@@ -20,7 +20,7 @@ export interface TraceSpanOptions {
   hashId: (id: string | undefined) => string | undefined;
   /** Put captured content (span inputs and outputs). The kit fills `content` only when capture is on. */
   captureContent: boolean;
-  /** The end user, when the caller knows one (the host's events name none); hashed like the session. */
+  /** The end user; by default the turn's sender (`message_received`), when the channel names one. Hashed like the session. */
   userId?: string;
 }
 
@@ -77,7 +77,7 @@ export function toTraceSpans(turn: Turn, options: TraceSpanOptions): SpanRecord[
 
 function toRootSpan(turn: Turn, traceId: string, spanId: string, options: TraceSpanOptions): SpanRecord {
   const sessionId = options.hashId(turn.sessionKey ?? turn.sessionId);
-  const userId = options.userId === undefined ? undefined : options.hashId(options.userId);
+  const userId = options.hashId(options.userId ?? turn.senderId);
   const failed = turn.outcome === "error";
   const agentName = turn.agentId ?? "agent";
   const attributes = defined({
@@ -203,10 +203,15 @@ function toUsageAttributes(usage: Usage): Record<string, AttributeValue | undefi
   };
 }
 
-/** The gateway's cost with provenance; nothing at all when it is unknown (never a fake zero). */
+/**
+ * The gateway's cost with provenance; nothing at all when it is unknown (never a fake zero).
+ * `mlflow.llm.cost` (a map, as MLflow's own autologging writes it) fills the Traces tab's cost; the
+ * gateway reports only totals, so input and output cost stay out.
+ */
 function toCostAttributes(cost: Cost): Record<string, AttributeValue | undefined> {
   const known = cost.source !== "unknown" && typeof cost.usd === "number" && Number.isFinite(cost.usd);
   return {
+    "mlflow.llm.cost": known && cost.usd !== null ? { total_cost: cost.usd } : undefined,
     "openclaw.cost.usd": known ? (cost.usd ?? undefined) : undefined,
     "openclaw.cost.source": cost.source,
   };

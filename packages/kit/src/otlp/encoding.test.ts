@@ -118,14 +118,19 @@ describe.each<[OtlpProtocol, string]>([
     ).toEqual([CHILD_ID]);
   });
 
-  it("drops attribute values OTLP cannot carry and keeps a __proto__ key as a plain key", () => {
+  it("drops attribute values OTLP cannot carry, sends flat maps as kvlists, and keeps a __proto__ key as a plain key", () => {
     const attributes = JSON.parse(
-      '{"ok":"yes","nested":{"a":1},"nan":null,"__proto__":"kept","mixed":["a",1,"b"]}',
+      '{"ok":"yes","nested":{"a":1,"deep":{"x":1},"list":[1]},"empty":{},"onlyDeep":{"d":{"x":1}},"nan":null,"__proto__":"kept","mixed":["a",1,"b"]}',
     ) as SpanRecord["attributes"];
     (attributes as Record<string, unknown>).infinite = Number.POSITIVE_INFINITY;
     const encoded = encoder.encodeSpans([{ ...child, attributes, endTimeMs: child.startTimeMs - 5 }]);
     const [span] = decodeOtlpRequest("traces", encoded.body, encoded.contentType).spans;
-    expect({ ...span?.attributes }).toEqual({ ok: "yes", ["__proto__"]: "kept", mixed: ["a", "b"] });
+    expect({ ...span?.attributes }).toEqual({
+      ok: "yes",
+      nested: { a: 1 },
+      ["__proto__"]: "kept",
+      mixed: ["a", "b"],
+    });
     // an end before the start is clamped to the start rather than sent negative
     expect(span?.endTimeUnixNano).toBe(span?.startTimeUnixNano);
   });

@@ -351,6 +351,7 @@ export function toApiAttributes(attributes: unknown): ApiAttributes {
 function toAttributeValue(value: unknown): ApiAttributeValue | undefined {
   if (typeof value === "string" || typeof value === "boolean") return value;
   if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (isObject(value) && !Array.isArray(value)) return toAttributeMap(value);
   if (!Array.isArray(value)) return undefined;
   // OTLP arrays are homogeneous: keep the items of the first item's type
   const first = value.find((item) => toAttributeValue(item) !== undefined && !Array.isArray(item));
@@ -359,6 +360,21 @@ function toAttributeValue(value: unknown): ApiAttributeValue | undefined {
   return value.filter(
     (item) => typeof item === kind && toAttributeValue(item) !== undefined,
   ) as ApiAttributeValue;
+}
+
+/** A flat map of primitives (the serializer sends it as a kvlist); nested values are dropped. */
+function toAttributeMap(value: object): ApiAttributeValue | undefined {
+  const result: Record<string, string | number | boolean> = Object.create(null);
+  let count = 0;
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "") continue;
+    if (typeof item === "string" || typeof item === "boolean") result[key] = item;
+    else if (typeof item === "number" && Number.isFinite(item)) result[key] = item;
+    else continue;
+    count += 1;
+  }
+  // the API type has no maps; the OTLP serializer encodes plain objects as kvlistValue
+  return count === 0 ? undefined : (result as unknown as ApiAttributeValue);
 }
 
 function toId(value: unknown, pattern: RegExp): string | undefined {

@@ -4,8 +4,11 @@
  * turn so a backend can de-duplicate what the at-least-once pipeline sends twice.
  */
 
+/** A flat map value, sent as an OTLP `kvlistValue` (MLflow reads `mlflow.llm.cost` this way). */
+export type AttributeMap = { readonly [key: string]: string | number | boolean };
+
 /** An OTLP attribute value; arrays are homogeneous. */
-export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
+export type AttributeValue = string | number | boolean | string[] | number[] | boolean[] | AttributeMap;
 
 /** Attributes by key; keys follow the GenAI semantic conventions where one exists. */
 export type Attributes = Record<string, AttributeValue>;
