@@ -71,6 +71,10 @@ describe("toTurnSpans on the captured tool-call turn", () => {
     const text = JSON.stringify(spans);
     expect(text).not.toContain(turn.sessionKey as string);
     expect(text).not.toContain(turn.sessionId as string);
+    expect(spans[0]?.attributes).not.toHaveProperty("user.id");
+    const [sent] = toTurnSpans({ ...makeTurn(), senderId: "cli" }, options);
+    expect(sent?.attributes["user.id"]).toBe(hashId("cli"));
+    expect(JSON.stringify(sent)).not.toContain('"cli"');
   });
 
   it("leaves content out by default, even when the turn holds some", () => {

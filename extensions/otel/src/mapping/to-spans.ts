@@ -70,6 +70,8 @@ function toRootSpan(
       "gen_ai.provider.name": turn.provider,
       "gen_ai.request.model": turn.model,
       "gen_ai.conversation.id": conversationId,
+      // the channel's sender (message_received), hashed like the session
+      "user.id": options.hashId(turn.senderId),
       "openclaw.channel": turn.channel,
       "openclaw.trigger": turn.trigger,
       "openclaw.turn.outcome": turn.outcome,
