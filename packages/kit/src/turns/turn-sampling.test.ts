@@ -40,6 +40,7 @@ describe("shouldKeepTurn", () => {
   it("keeps every failed turn at a head ratio of 0, the captured provider-400 turn included", () => {
     const failed: Turn[] = [
       makeTurn({ modelCalls: [{ ...healthyCall, outcome: "error", errorCategory: "provider" }] }),
+      makeTurn({ toolCalls: [{ toolCallId: "t1", toolName: "read", outcome: "error" }] }),
       makeTurn({ outcome: "error", error: { category: "Error", source: "model.call.error" } }),
       makeTurn({ outcome: "aborted" }),
       makeTurn({ outcome: "blocked" }),

@@ -44,14 +44,15 @@ export function shouldKeepTurn(turn: Turn, traceId: string, sampling: TurnSampli
     : { keep: false, reason: "sampled_out" };
 }
 
-/** A turn that did not end well: error, aborted, blocked, a failed model call, or closed incomplete. */
+/** A turn that did not end well: error, aborted, blocked, a failed model or tool call, or closed incomplete. */
 export function isFailedTurn(turn: Turn): boolean {
   return (
     turn.outcome === "error" ||
     turn.outcome === "aborted" ||
     turn.outcome === "blocked" ||
     turn.incomplete !== undefined ||
-    turn.modelCalls.some((call) => call.outcome === "error")
+    turn.modelCalls.some((call) => call.outcome === "error") ||
+    turn.toolCalls.some((call) => call.outcome === "error")
   );
 }
 

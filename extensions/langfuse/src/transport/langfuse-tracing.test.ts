@@ -1,0 +1,191 @@
+import type { SpanRecord, TurnExport } from "@clawscope/kit/otlp";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeModelCall, makeOptions, makeToolCall, makeTurn } from "../mapping/test-fixtures.js";
+import { toTurnPlan } from "../mapping/to-turn-plan.js";
+import { createLangfuseTracing, type LangfuseTracing, toMaskedContent } from "./langfuse-tracing.js";
+import { createPipelineSpanExporter } from "./span-exporter.js";
+
+/**
+ * The attribute keys the official SDK (5.11.1) put on each span of its recorded export
+ * (`langfuse-js-sdk-5.11.1-otlp-export.json`), content and model parameters aside: ours must carry
+ * the same keys, set by the same processor.
+ */
+const SDK_TRACE_KEYS = ["langfuse.environment", "user.id", "session.id", "langfuse.trace.tags"];
+const SDK_ROOT_KEYS = [...SDK_TRACE_KEYS, "langfuse.internal.is_app_root", "langfuse.observation.type"];
+const SDK_GENERATION_KEYS = [
+  ...SDK_TRACE_KEYS,
+  "langfuse.observation.type",
+  "langfuse.observation.model.name",
+  "langfuse.observation.usage_details",
+  "langfuse.observation.cost_details",
+];
+
+let tracing: LangfuseTracing | undefined;
+afterEach(async () => {
+  await tracing?.shutdown();
+  tracing = undefined;
+});
+
+function startTracing(options: { maxContentChars?: number } = {}) {
+  const queued: Array<{ id: string; payload: TurnExport }> = [];
+  tracing = createLangfuseTracing({
+    publicKey: "pk-lf-test-1234",
+    secretKey: "sk-lf-test-5678",
+    baseUrl: "http://127.0.0.1:1",
+    environment: "production",
+    release: "1.4.0",
+    maxContentChars: options.maxContentChars ?? 8000,
+    exporter: createPipelineSpanExporter({ enqueue: (id, payload) => queued.push({ id, payload }) }),
+  });
+  const spans = () => queued.flatMap((item) => item.payload.spans);
+  return { tracing, queued, spans };
+}
+
+const byName = (spans: SpanRecord[], name: string) => {
+  const span = spans.find((candidate) => candidate.name === name);
+  if (!span) throw new Error(`no span ${name} in ${spans.map((candidate) => candidate.name).join(", ")}`);
+  return span;
+};
+
+describe("createLangfuseTracing", () => {
+  it("creates the plan's spans with the SDK's attributes, the plan's ids and times", async () => {
+    const { tracing, queued, spans } = startTracing();
+    const turn = makeTurn({
+      toolCalls: [makeToolCall({ toolName: "web_search" })],
+      modelCalls: [
+        makeModelCall({ usage: { input: 10, output: 5, cacheRead: 7, cacheWrite: 0, total: 22 } }),
+      ],
+    });
+    const plan = toTurnPlan(turn, makeOptions({ environment: "production", release: "1.4.0" }));
+    tracing.emit(plan);
+    await tracing.flush();
+
+    expect(
+      spans()
+        .map((span) => span.spanId)
+        .sort(),
+    ).toEqual(plan.observations.map((observation) => observation.spanId).sort());
+    expect(queued.map((item) => item.id)).toEqual(spans().map((span) => `${span.traceId}:${span.spanId}`));
+    for (const span of spans()) expect(span.traceId).toBe(plan.traceId);
+
+    const root = byName(spans(), "main · webchat");
+    const generation = byName(spans(), "chat gpt-4o");
+    const tool = byName(spans(), "web_search");
+    expect(root.parentSpanId).toBeUndefined();
+    expect(generation.parentSpanId).toBe(root.spanId);
+    expect(tool.parentSpanId).toBe(root.spanId);
+    expect([root.startTimeMs, root.endTimeMs]).toEqual([1_000, 3_000]);
+    expect([generation.startTimeMs, generation.endTimeMs]).toEqual([1_100, 1_900]);
+
+    for (const key of SDK_ROOT_KEYS) expect(root.attributes).toHaveProperty([key]);
+    for (const key of SDK_GENERATION_KEYS) expect(generation.attributes).toHaveProperty([key]);
+    expect(generation.attributes).not.toHaveProperty(["langfuse.internal.is_app_root"]);
+    expect(root.attributes).toMatchObject({
+      "langfuse.observation.type": "agent",
+      "langfuse.internal.is_app_root": true,
+      "langfuse.environment": "production",
+      "langfuse.release": "1.4.0",
+      "langfuse.trace.name": "main · webchat",
+      "user.id": "h(user-42)",
+      "session.id": "h(agent:main:s1)",
+      "langfuse.trace.tags": ["agent:main", "channel:webchat", "environment:production", "release:1.4.0"],
+      "langfuse.trace.metadata.outcome": "success",
+      "langfuse.observation.metadata.model_calls": "1",
+    });
+    expect(generation.attributes).toMatchObject({
+      "langfuse.observation.type": "generation",
+      "langfuse.observation.model.name": "gpt-4o",
+      "langfuse.observation.usage_details": JSON.stringify({
+        input: 10,
+        output: 5,
+        input_cache_read: 7,
+        total: 22,
+      }),
+      "langfuse.observation.cost_details": JSON.stringify({ total: 0.0012 }),
+      "langfuse.observation.completion_start_time": JSON.stringify(new Date(1_350)),
+      // trace fields reach every span, as the SDK's propagation does
+      "session.id": "h(agent:main:s1)",
+      "langfuse.trace.name": "main · webchat",
+    });
+    expect(tool.attributes).toMatchObject({
+      "langfuse.observation.type": "retriever",
+      "user.id": "h(user-42)",
+    });
+  });
+
+  it("gives a re-emitted turn the same trace and span ids", async () => {
+    const { tracing, spans } = startTracing();
+    const plan = toTurnPlan(makeTurn(), makeOptions());
+    tracing.emit(plan);
+    tracing.emit(plan);
+    await tracing.flush();
+    const ids = spans().map((span) => `${span.traceId}:${span.spanId}`);
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it("sets ERROR level and span status on failures", async () => {
+    const { tracing, spans } = startTracing();
+    const turn = makeTurn({
+      outcome: "error",
+      error: { category: "provider", source: "model.call.error" },
+      modelCalls: [makeModelCall({ outcome: "error", errorCategory: "rate_limit" })],
+    });
+    tracing.emit(toTurnPlan(turn, makeOptions()));
+    await tracing.flush();
+    const generation = byName(spans(), "chat gpt-4o");
+    expect(generation.attributes).toMatchObject({
+      "langfuse.observation.level": "ERROR",
+      "langfuse.observation.status_message": "rate_limit",
+    });
+    expect(generation.status).toEqual({ code: "error", message: "rate_limit" });
+    expect(byName(spans(), "main · webchat").attributes["langfuse.observation.level"]).toBe("ERROR");
+  });
+
+  it("masks content through the kit's redaction and size bound, capture on or off", async () => {
+    const { tracing, spans } = startTracing({ maxContentChars: 120 });
+    const secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+    const turn = makeTurn({
+      modelCalls: [
+        makeModelCall({
+          content: { input: `my key is ${secret}, mail me at jane.doe@example.com`, output: "x".repeat(500) },
+        }),
+      ],
+      toolCalls: [makeToolCall({ content: { input: `{"password":"hunter22"}`, output: "ok" } })],
+    });
+    tracing.emit(toTurnPlan(turn, makeOptions({ captureContent: true })));
+    await tracing.flush();
+    const text = JSON.stringify(spans());
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain("jane.doe@example.com");
+    expect(text).not.toContain("hunter22");
+    const generation = byName(spans(), "chat gpt-4o");
+    expect(generation.attributes["langfuse.observation.input"]).toContain("[REDACTED:openai_key]");
+    const output = String(generation.attributes["langfuse.observation.output"]);
+    expect(output.length).toBeLessThanOrEqual(120);
+    expect(output).toContain("truncated");
+
+    const quiet = startTracing();
+    quiet.tracing.emit(toTurnPlan(turn, makeOptions({ captureContent: false })));
+    await quiet.tracing.flush();
+    const keys = quiet.spans().flatMap((span) => Object.keys(span.attributes));
+    expect(keys.filter((key) => key.endsWith(".input") || key.endsWith(".output"))).toEqual([]);
+    await quiet.tracing.shutdown();
+  });
+
+  it("never throws in the mask and turns non-strings into bounded text", () => {
+    const cyclic: Record<string, unknown> = { token: "abc" };
+    cyclic.self = cyclic;
+    expect(toMaskedContent(cyclic, 100)).not.toContain("abc");
+    expect(toMaskedContent(undefined, 100)).toBe("");
+    expect(toMaskedContent(123n, 100)).toBeTypeOf("string");
+    expect(toMaskedContent("y".repeat(10_000), 100).length).toBeLessThanOrEqual(100);
+  });
+
+  it("drops what ends after shutdown instead of throwing", async () => {
+    const { tracing, spans } = startTracing();
+    await tracing.shutdown();
+    expect(() => tracing.emit(toTurnPlan(makeTurn(), makeOptions()))).not.toThrow();
+    expect(spans()).toEqual([]);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The official Langfuse SDK on a private tracer provider: spans are started with the SDK's tracer
+ * name and version and described with its attribute helpers, and its `LangfuseSpanProcessor` adds
+ * environment, release and the propagated trace attributes, marks the app root and applies the
+ * mask, exactly as for an SDK user. Nothing is registered globally (no global provider, no
+ * `setLangfuseTracerProvider`, no context manager): other plugins in the gateway share that state.
+ */
+import { toCapturedContent } from "@clawscope/kit";
+import { toHrTime } from "@clawscope/kit/otlp";
+import { LANGFUSE_SDK_VERSION, LANGFUSE_TRACER_NAME, LangfuseOtelContextKeys } from "@langfuse/core";
+import { LangfuseSpanProcessor } from "@langfuse/otel";
+import { createObservationAttributes } from "@langfuse/tracing";
+import { type Context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { AlwaysOnSampler, BasicTracerProvider, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { ObservationPlan, TurnPlan } from "../mapping/to-turn-plan.js";
+import { createTurnIdGenerator } from "./turn-id-generator.js";
+
+/** Options of {@link createLangfuseTracing}. */
+export interface LangfuseTracingOptions {
+  publicKey: string;
+  secretKey: string;
+  baseUrl: string;
+  environment?: string;
+  release?: string;
+  /** Longest text kept by the mask per input, output or metadata value. */
+  maxContentChars: number;
+  /** Where finished spans go (the pipeline exporter). */
+  exporter: SpanExporter;
+  resourceAttributes?: Record<string, string>;
+}
+
+/** The tracing half of the extension. */
+export interface LangfuseTracing {
+  /** Creates and ends the spans of one turn, synchronously; they reach the exporter shortly after. */
+  emit(plan: TurnPlan): void;
+  /** Waits until every ended span went through the mask and reached the exporter. */
+  flush(): Promise<void>;
+  /** Flushes, then shuts the private provider down. */
+  shutdown(): Promise<void>;
+}
+
+/** Builds the private provider, the SDK's processor and the tracer. */
+export function createLangfuseTracing(options: LangfuseTracingOptions): LangfuseTracing {
+  const ids = createTurnIdGenerator();
+  const processor = new LangfuseSpanProcessor({
+    publicKey: options.publicKey,
+    secretKey: options.secretKey,
+    baseUrl: options.baseUrl,
+    ...(options.environment ? { environment: options.environment } : {}),
+    ...(options.release ? { release: options.release } : {}),
+    exporter: options.exporter,
+    // one span at a time into our pipeline, which does the batching, spooling and retrying
+    exportMode: "immediate",
+    mediaUploadEnabled: false,
+    mask: ({ data }) => toMaskedContent(data, options.maxContentChars),
+    // every span of this provider is ours: no filtering on instrumentation scope
+    shouldExportSpan: () => true,
+  });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes(options.resourceAttributes ?? {}),
+    idGenerator: ids,
+    // explicit, so OTEL_TRACES_SAMPLER meant for other software cannot drop our spans
+    sampler: new AlwaysOnSampler(),
+    spanLimits: { attributeCountLimit: 256, attributeValueLengthLimit: Number.POSITIVE_INFINITY },
+    spanProcessors: [processor],
+  });
+  const tracer = provider.getTracer(LANGFUSE_TRACER_NAME, LANGFUSE_SDK_VERSION);
+  let stopped = false;
+
+  const start = (observation: ObservationPlan, context: Context, traceId?: string): Span => {
+    ids.setNext(traceId ? { traceId, spanId: observation.spanId } : { spanId: observation.spanId });
+    const span = tracer.startSpan(
+      observation.name,
+      { startTime: toHrTime(observation.startTimeMs) },
+      context,
+    );
+    // set after the start, as the SDK's observations do: onStart has added the propagated attributes
+    span.setAttributes(createObservationAttributes(observation.type, observation.attributes));
+    if (observation.errorMessage !== undefined)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: observation.errorMessage });
+    return span;
+  };
+
+  return {
+    emit(plan) {
+      if (stopped) return;
+      const [rootPlan, ...children] = plan.observations;
+      if (!rootPlan) return;
+      let root: Span | undefined;
+      try {
+        const base = toTraceContext(plan);
+        root = start(rootPlan, base, plan.traceId);
+        const parent = trace.setSpan(base, root);
+        for (const child of children) start(child, parent).end(toHrTime(child.endTimeMs));
+      } finally {
+        ids.clear();
+        // ended whatever happened to the children: an open span would stay in the processor's books
+        if (root?.isRecording()) root.end(toHrTime(rootPlan.endTimeMs));
+      }
+    },
+    async flush() {
+      await provider.forceFlush();
+    },
+    async shutdown() {
+      if (stopped) return;
+      stopped = true;
+      await provider.shutdown();
+    },
+  };
+}
+
+/**
+ * The context the root starts in: the trace-level attributes under the SDK's own context keys, so
+ * its processor propagates them to every span exactly as `propagateAttributes` would — without the
+ * global context manager `propagateAttributes` needs.
+ */
+export function toTraceContext(plan: TurnPlan): Context {
+  let context = ROOT_CONTEXT.setValue(LangfuseOtelContextKeys.traceName, plan.traceName);
+  if (plan.sessionId) context = context.setValue(LangfuseOtelContextKeys.sessionId, plan.sessionId);
+  if (plan.userId) context = context.setValue(LangfuseOtelContextKeys.userId, plan.userId);
+  if (plan.tags.length > 0) context = context.setValue(LangfuseOtelContextKeys.tags, [...plan.tags]);
+  if (Object.keys(plan.metadata).length > 0)
+    context = context.setValue(LangfuseOtelContextKeys.metadata, { ...plan.metadata });
+  return context;
+}
+
+/**
+ * The SDK's `mask` hook: any value (the SDK hands strings, but a hook must not trust that) becomes
+ * redacted, bounded text. Never throws; a value it cannot read becomes a marker, never the value.
+ */
+export function toMaskedContent(data: unknown, maxChars: number): string {
+  try {
+    return toCapturedContent(data, { maxChars: Number.isFinite(maxChars) && maxChars > 0 ? maxChars : 8000 });
+  } catch {
+    return "[unserializable]";
+  }
+}
