@@ -93,3 +93,12 @@ export {
 } from "./langfuse-score-validator.js";
 export { decodeOtlpRequest, type OtlpRequest, type OtlpSpan, otlpSignalFromPath } from "./otlp-decoder.js";
 export { runSetupScriptOnce } from "./setup-script.js";
+export {
+  type AssembleCapturedOptions,
+  assembleCapturedTurns,
+  capturedErrorTurn,
+  capturedToolTurn,
+  makeModelCall,
+  makeToolCall,
+  makeTurn,
+} from "./turn-fixtures.js";

@@ -1,70 +1,33 @@
-import { createIdHasher, createTurnAssembler, isSampledIn, shouldKeepTurn, type Turn } from "@clawscope/kit";
+import { createIdHasher, isSampledIn, shouldKeepTurn, type Turn } from "@clawscope/kit";
 import { createOtlpEncoder } from "@clawscope/kit/otlp";
-import { decodeOtlpRequest, interleaveCaptured, loadCapturedScenario } from "@clawscope/testing";
+import {
+  assembleCapturedTurns,
+  decodeOtlpRequest,
+  makeModelCall,
+  makeTurn as makeSharedTurn,
+  makeToolCall,
+} from "@clawscope/testing";
 import { describe, expect, it } from "vitest";
 import { toMlflowTraceId, toTraceSpans } from "./to-trace-spans.js";
 
 const hasher = createIdHasher({ key: "clawscope-mlflow-test-key" });
 const hashId = (id: string | undefined) => (id === undefined || id === "" ? undefined : hasher.hash(id));
 
+/** The shared healthy turn, with a calculator tool call and content the kit would capture. */
 function makeTurn(overrides: Partial<Turn> = {}): Turn {
-  return {
-    id: "run-1",
-    runId: "run-1",
-    sessionKey: "agent:main:s1",
-    agentId: "main",
-    channel: "webchat",
-    trigger: "user",
-    provider: "openai",
-    model: "gpt-4o",
-    startedAt: 1_000,
-    endedAt: 3_000,
-    durationMs: 2_000,
-    modelCalls: [
-      {
-        callId: "run-1:model:1",
-        provider: "openai",
-        model: "gpt-4o",
-        startedAt: 1_100,
-        endedAt: 1_900,
-        usage: { input: 100, output: 20, cacheRead: 30, cacheWrite: 10, total: 160 },
-        cost: { usd: 0.002, source: "provider" },
-        outcome: "success",
-        content: { input: "what is 2+2?", output: "4" },
-      },
-    ],
+  return makeSharedTurn({
+    modelCalls: [makeModelCall({ content: { input: "what is 2+2?", output: "4" } })],
     toolCalls: [
-      {
+      makeToolCall({
         toolCallId: "call_0",
         toolName: "calculator",
-        startedAt: 2_000,
         endedAt: 2_100,
-        outcome: "success",
+        durationMs: 100,
         content: { input: '{"expr":"2+2"}', output: "4" },
-      },
+      }),
     ],
-    usage: { input: 100, output: 20, cacheRead: 30, cacheWrite: 10, total: 160 },
-    cost: { usd: 0.002, source: "provider" },
-    usageSource: "model.usage",
-    outcome: "success",
     ...overrides,
-  };
-}
-
-/** The recorded tool-call turn of the real gateway, assembled by the kit. */
-function capturedTurns(scenario: string): Turn[] {
-  const turns: Turn[] = [];
-  let now = 0;
-  const assembler = createTurnAssembler({ onTurn: (turn) => turns.push(turn), now: () => now });
-  for (const input of interleaveCaptured(loadCapturedScenario(scenario))) {
-    now = input.at;
-    if (input.kind === "event") assembler.handleEvent(input.event, input.metadata);
-    else assembler.handleHook(input.name, input.event, input.context);
-  }
-  now += 60_000;
-  assembler.tick(now);
-  assembler.closeAll("shutdown");
-  return turns;
+  });
 }
 
 describe("toTraceSpans", () => {
@@ -167,7 +130,7 @@ describe("toTraceSpans", () => {
   });
 
   it("maps the real gateway's recorded tool-call turn into spans the OTLP encoder keeps whole", () => {
-    const turn = capturedTurns("e2e-http-2turns").find((item) => item.toolCalls.length > 0);
+    const turn = assembleCapturedTurns("e2e-http-2turns").find((item) => item.toolCalls.length > 0);
     expect(turn).toBeDefined();
     const spans = toTraceSpans(turn as Turn, { hashId, captureContent: false });
     expect(spans.filter((span) => span.attributes["mlflow.spanType"] === "CHAT_MODEL")).toHaveLength(2);
