@@ -3,10 +3,13 @@
  * model provider. Drives a plain turn, a tool-call turn and a turn whose provider fails, then prints
  * what the pack saw, how it compares with the gateway's own figures, and where each extension put
  * its data. Everything stays under `.demo/` for you to look at afterwards.
+ *
+ * `--keep-mlflow` leaves the local MLflow running after the demo, until Ctrl+C, to browse its UI.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { formatHealthLine, type HealthSnapshot, type Turn } from "@clawscope/kit";
+import type { MlflowServer } from "@clawscope/testing";
 import { startGateway } from "../tests/e2e/harness/gateway.js";
 import { callGatewayMethod, chatCompletion, waitFor } from "../tests/e2e/harness/gateway-client.js";
 import type { GatewayPluginSpec } from "../tests/e2e/harness/gateway-config.js";
@@ -17,15 +20,23 @@ import {
   startCollector,
 } from "../tests/e2e/harness/otel-collector.js";
 import { ECHO_TOOL_PLUGIN } from "../tests/e2e/harness/plugin-fixtures.js";
+import {
+  describeMlflow,
+  startDemoMlflow,
+  toDemoMlflowConfig,
+  waitForMlflowTraces,
+} from "./mlflow/demo-mlflow.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const demoDir = path.join(root, ".demo");
 const gatewayDir = path.join(demoDir, "gateway");
 const relative = (file: string) => path.relative(process.cwd(), file) || ".";
+const keepMlflow = process.argv.includes("--keep-mlflow");
 
 /** Backends the demo runs locally, and how each extension is pointed at them (defaults otherwise). */
 interface DemoBackends {
   collector?: CollectorHandle;
+  mlflow?: MlflowServer;
 }
 
 /** The demo's own config for an extension: its embedded defaults, plus the local backend when one runs. */
@@ -33,12 +44,35 @@ function demoConfig(id: string, backends: DemoBackends): Record<string, unknown>
   if (id === "clawscope-otel" && backends.collector) {
     return { endpoint: backends.collector.endpoint, flushIntervalMs: 500, metricIntervalMs: 2000 };
   }
+  if (id === "clawscope-mlflow" && backends.mlflow) return toDemoMlflowConfig(backends.mlflow);
   return {};
 }
 
-/** Starts the backends that can run on this machine: a real OpenTelemetry Collector (built once, cached). */
+/**
+ * Starts the backends that can run on this machine, side by side: a real OpenTelemetry Collector
+ * and a real MLflow tracking server (each installed once, then cached), for the extensions built.
+ */
 async function startBackends(): Promise<DemoBackends> {
-  if (!existsSync(path.join(root, "extensions", "otel", "dist", "index.js"))) return {};
+  const built = (name: string) => existsSync(path.join(root, "extensions", name, "dist", "index.js"));
+  const [collector, mlflow] = await Promise.all([
+    built("otel") ? startDemoCollector() : undefined,
+    built("mlflow") ? startMlflowBackend() : undefined,
+  ]);
+  return { ...(collector ? { collector } : {}), ...(mlflow ? { mlflow } : {}) };
+}
+
+async function startMlflowBackend(): Promise<MlflowServer | undefined> {
+  console.log("  starting a local MLflow (installed on first use: 1–3 minutes, then cached)");
+  const mlflow = await startDemoMlflow(path.join(demoDir, "mlflow"));
+  if (mlflow) {
+    console.log(
+      `  MLflow on ${mlflow.trackingUri} (pid ${mlflow.pid}), SQLite store in ${relative(demoDir)}/mlflow`,
+    );
+  }
+  return mlflow;
+}
+
+async function startDemoCollector(): Promise<CollectorHandle | undefined> {
   try {
     console.log(
       "  preparing a local OpenTelemetry Collector (the first build takes about 6 minutes, then it is cached)",
@@ -48,12 +82,12 @@ async function startBackends(): Promise<DemoBackends> {
     console.log(
       `  collector on ${collector.endpoint}, writing ${relative(collector.dir)}/{traces,metrics,logs}.jsonl`,
     );
-    return { collector };
+    return collector;
   } catch (error) {
     console.log(
       `  no collector (${String(error).split("\n")[0]}): clawscope-otel will spool until one answers`,
     );
-    return {};
+    return undefined;
   }
 }
 
@@ -123,16 +157,20 @@ async function main(): Promise<void> {
   const extensionIds = plugins
     .filter((plugin) => plugin.id.startsWith("clawscope-"))
     .map((plugin) => plugin.id);
-  console.log("clawscope demo: the real OpenClaw gateway with the pack, a local model provider, three turns");
   console.log(`  plugins: ${extensionIds.join(", ")}`);
   if (!extensionIds.some((id) => id !== "clawscope-probe")) {
     console.log("  (no backend extension is built yet: the kit's probe shows what every extension receives)");
   }
   const bootStarted = Date.now();
-  const gateway = await startGateway({ plugins, rootDir: gatewayDir });
+  const gateway = await startGateway({ plugins, rootDir: gatewayDir }).catch(async (error: unknown) => {
+    // the backends run in processes of their own: stop them before reporting the failure
+    await Promise.allSettled([backends.collector?.stop(), backends.mlflow?.stop()]);
+    throw error;
+  });
   console.log(
     `  gateway ready in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s on ${gateway.baseUrl} (pid ${gateway.pid})\n`,
   );
+  let gatewayTokens: number | undefined;
   try {
     const sessionKey = "demo";
     const turns = [
@@ -176,6 +214,9 @@ async function main(): Promise<void> {
       `\nThe gateway's own figures (sessions.usage): ${usage.totalTokens} tokens, $${usage.totalCost.toFixed(6)}` +
         ` — the pack: ${packTokens} tokens, $${packCost.toFixed(6)} ${match ? "(equal)" : "(DIFFERENT)"}`,
     );
+    gatewayTokens = usage.totalTokens;
+    // the extension sends traces in batches: let them land so its health line shows them exported
+    if (backends.mlflow) await waitForMlflowTraces(backends.mlflow, turns.length, 30_000);
 
     console.log("\nWhere each extension put its data:");
     for (const id of extensionIds) {
@@ -203,7 +244,34 @@ async function main(): Promise<void> {
     await gateway.close();
     await backends.collector?.stop();
     console.log(`\nGateway stopped (exit ${code}). Everything above is kept in ${relative(demoDir)}/.`);
+    if (backends.mlflow) await finishMlflow(backends.mlflow, gatewayTokens);
   }
+}
+
+/**
+ * After the gateway stopped (so the run is closed): what MLflow holds, then MLflow is stopped, or
+ * with `--keep-mlflow` left running until Ctrl+C.
+ */
+async function finishMlflow(mlflow: MlflowServer, gatewayTokens: number | undefined): Promise<void> {
+  try {
+    console.log(`\nWhat MLflow received (${relative(demoDir)}/mlflow):`);
+    for (const line of await describeMlflow(mlflow, gatewayTokens ?? Number.NaN)) console.log(`  ${line}`);
+  } catch (error) {
+    console.log(`  could not read MLflow back: ${String(error).split("\n")[0]}`);
+  }
+  if (keepMlflow) {
+    console.log(`\nMLflow keeps running on ${mlflow.trackingUri} (pid ${mlflow.pid}); Ctrl+C stops it.`);
+    // keep a listener for good: a terminal's Ctrl+C reaches this process twice (directly and relayed
+    // by tsx), and a second SIGINT without a listener would end it before MLflow is stopped
+    await new Promise<void>((resolve) => {
+      process.on("SIGINT", () => resolve());
+      process.on("SIGTERM", () => resolve());
+    });
+  }
+  await mlflow.stop();
+  console.log(
+    `MLflow stopped${keepMlflow ? "" : " (browse it again: pnpm demo --keep-mlflow; README images: pnpm demo:screenshots)"}.`,
+  );
 }
 
 try {

@@ -91,6 +91,13 @@ export {
   LANGFUSE_SCORES_PATH,
   type LangfuseScoreValidatorOptions,
 } from "./langfuse-score-validator.js";
+export {
+  ensureMlflowInstalled,
+  type MlflowBasicAuth,
+  type MlflowServer,
+  type StartMlflowServerOptions,
+  startMlflowServer,
+} from "./mlflow-server.js";
 export { decodeOtlpRequest, type OtlpRequest, type OtlpSpan, otlpSignalFromPath } from "./otlp-decoder.js";
 export { runSetupScriptOnce } from "./setup-script.js";
 export {
