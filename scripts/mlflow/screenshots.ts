@@ -178,6 +178,10 @@ async function main(): Promise<void> {
         `trace ${trace.traceId}: ${trace.spans.map((span) => `${span.name} [${span.type}]`).join(", ")}`,
     );
 
+    if (!existsSync(options.chromium))
+      throw new Error(
+        `no Chromium at ${options.chromium}: apt-get install -y --no-install-recommends chromium (or pass --chromium PATH)`,
+      );
     browser = await chromium.launch({ executablePath: options.chromium, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
     await context.addInitScript((entries) => {
