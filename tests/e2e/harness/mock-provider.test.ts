@@ -137,6 +137,19 @@ describe("startMockProvider", () => {
     expect((next.at(-2) as { usage: { prompt_tokens: number } }).usage.prompt_tokens).toBe(111);
   });
 
+  it("reports cache reads and writes in prompt_tokens_details only when a usage sets them", async () => {
+    provider.enqueueUsage({ promptTokens: 111, completionTokens: 22, cachedTokens: 40, cacheWriteTokens: 9 });
+    const frames = parseSse(
+      await (await post("/chat/completions", chatBody([{ role: "user", content: "x" }]))).text(),
+    );
+    expect((frames.at(-2) as { usage: unknown }).usage).toEqual({
+      prompt_tokens: 111,
+      completion_tokens: 22,
+      total_tokens: 133,
+      prompt_tokens_details: { cached_tokens: 40, cache_write_tokens: 9 },
+    });
+  });
+
   it("answers without streaming when stream is false", async () => {
     const response = await post("/chat/completions", chatBody([{ role: "user", content: "hi" }], false));
     const body = (await response.json()) as {

@@ -7,6 +7,10 @@
 export interface MockUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Cached prompt tokens (`prompt_tokens_details.cached_tokens`, part of `promptTokens` as OpenAI counts). */
+  cachedTokens?: number;
+  /** Prompt tokens written to the cache (`prompt_tokens_details.cache_write_tokens`, part of `promptTokens`). */
+  cacheWriteTokens?: number;
 }
 
 /** What the mock answers: text, one tool call, or an HTTP error. */

@@ -103,10 +103,16 @@ export function toChatCompletion(reply: SuccessReply, usage: MockUsage, id: stri
 }
 
 function toOpenAiUsage(usage: MockUsage) {
+  // the details object only when a cache figure is set, so the default wire stays as captured
+  const details = {
+    ...(usage.cachedTokens === undefined ? {} : { cached_tokens: usage.cachedTokens }),
+    ...(usage.cacheWriteTokens === undefined ? {} : { cache_write_tokens: usage.cacheWriteTokens }),
+  };
   return {
     prompt_tokens: usage.promptTokens,
     completion_tokens: usage.completionTokens,
     total_tokens: usage.promptTokens + usage.completionTokens,
+    ...(Object.keys(details).length > 0 ? { prompt_tokens_details: details } : {}),
   };
 }
 
