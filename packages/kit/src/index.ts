@@ -60,6 +60,7 @@ export {
 } from "./health/health.js";
 // privacy
 export { toCapturedContent } from "./privacy/captured-content.js";
+export { MAX_ERROR_TEXT_CHARS, toErrorText } from "./privacy/error-text.js";
 export { createIdHasher, type IdHasher } from "./privacy/hash-ids.js";
 export { loadOrCreateHashKey } from "./privacy/hash-key.js";
 export { type RedactOptions, redactText } from "./privacy/redact.js";

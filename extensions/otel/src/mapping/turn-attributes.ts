@@ -1,6 +1,6 @@
 /** Attribute builders shared by the span and log mappers, so a figure is spelled one way everywhere. */
 import type { Cost, Usage } from "@clawscope/kit";
-import { redactText, truncate } from "@clawscope/kit";
+import { toErrorText } from "@clawscope/kit";
 import type { Attributes, AttributeValue } from "@clawscope/kit/otlp";
 
 /** Longest error text put on a span status or a log record (after redaction). */
@@ -48,9 +48,7 @@ export function toCostAttributes(cost: Cost): Attributes {
 
 /** Error text fit for export: secrets and personal data redacted, then cut to a short line. */
 export function toErrorMessage(text: string | undefined): string | undefined {
-  if (typeof text !== "string" || text.length === 0) return undefined;
-  const oneLine = text.slice(0, MAX_ERROR_MESSAGE_CHARS * 8).replace(/\s+/g, " ");
-  return truncate(redactText(oneLine), MAX_ERROR_MESSAGE_CHARS);
+  return toErrorText(text, MAX_ERROR_MESSAGE_CHARS);
 }
 
 /** A dollar figure for humans: six significant digits, no exponent for small amounts. */
