@@ -127,6 +127,19 @@ describe("toTraceSpans", () => {
     expect(root?.status).toEqual({ code: "error", message: "provider_error" });
     expect(chat?.status).toEqual({ code: "error", message: "http_400" });
     expect(chat?.endTimeMs).toBe(3_000);
+    // the provider's reason, when the host gave one, as one redacted line
+    const explained = makeTurn({
+      ...turn,
+      error: {
+        category: "provider_error",
+        message: "400 invalid key sk-proj-abcdefghijklmnopqrstuvwx\nretry later",
+        source: "llm_output",
+      },
+    });
+    expect(toTraceSpans(explained, { hashId, captureContent: false })[0]?.status).toEqual({
+      code: "error",
+      message: "400 invalid key [REDACTED:openai_key] retry later",
+    });
   });
 
   it("maps the real gateway's recorded tool-call turn into spans the OTLP encoder keeps whole", () => {

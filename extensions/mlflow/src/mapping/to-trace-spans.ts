@@ -11,7 +11,7 @@
  * becomes the trace's session (`mlflow.trace.session` metadata) and `user.id` its
  * `mlflow.trace.user`; `mlflow.llm.cost` (a map) the trace's cost, tree-aware like usage; root attributes `mlflow.traceTag.<key>` become trace tags.
  */
-import type { Cost, ModelCall, ToolCall, Turn, Usage } from "@clawscope/kit";
+import { type Cost, type ModelCall, type ToolCall, type Turn, toErrorText, type Usage } from "@clawscope/kit";
 import { type Attributes, type AttributeValue, hashToHex, type SpanRecord } from "@clawscope/kit/otlp";
 
 /** Options of {@link toTraceSpans}. */
@@ -121,7 +121,9 @@ function toRootSpan(turn: Turn, traceId: string, spanId: string, options: TraceS
     startTimeMs: turn.startedAt,
     endTimeMs: Math.max(turn.startedAt, turn.endedAt),
     attributes,
-    status: failed ? errorStatus(turn.error?.category ?? "turn failed") : { code: "ok" },
+    status: failed
+      ? errorStatus(toErrorText(turn.error?.message) ?? turn.error?.category ?? "turn failed")
+      : { code: "ok" },
   };
 }
 
