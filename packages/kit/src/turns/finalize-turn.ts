@@ -69,7 +69,8 @@ export function toTurn(turn: OpenTurn, pricing: PriceTable | undefined, incomple
   assign(record, "parentSpanId", turn.parentSpanId);
   assign(record, "sessionKey", turn.sessionKey ?? turn.usageSessionKey);
   assign(record, "sessionId", turn.sessionId);
-  assign(record, "agentId", turn.agentId);
+  // a canonical session key names its agent (`agent:<id>:<rest>`): the fallback when no input did
+  assign(record, "agentId", turn.agentId ?? agentOfSessionKey(turn.sessionKey));
   assign(record, "channel", turn.channel);
   assign(record, "trigger", turn.trigger);
   assign(record, "provider", turn.provider);
@@ -211,4 +212,10 @@ function compareText(left: string, right: string): number {
 /** Sets an optional field only when it has a value, so records carry no `undefined` keys. */
 function assign<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
   if (value !== undefined) target[key] = value;
+}
+
+function agentOfSessionKey(sessionKey: string | undefined): string | undefined {
+  if (typeof sessionKey !== "string") return undefined;
+  const match = /^agent:([^:]{1,128}):./.exec(sessionKey);
+  return match?.[1];
 }

@@ -122,6 +122,15 @@ describe("createTurnAssembler", () => {
     expect(assembler.stats()).toMatchObject({ malformed: 0 });
   });
 
+  it("takes the agent from a canonical session key when no input named it", () => {
+    const { turns, assembler } = harness();
+    feedRun(assembler, "r1", tokens, 0.000663);
+    expect(turns[0]?.agentId).toBe("main");
+    assembler.handleEvent({ ...events.started("r2"), sessionKey: "raw-header-key" }, { trusted: true });
+    assembler.closeAll("shutdown");
+    expect(turns[1]?.agentId).toBeUndefined();
+  });
+
   it("prices what the host did not, and says unknown when it cannot (per call and per turn)", () => {
     const priced = harness({ pricing: { "mock/mock-model": { input: 3, output: 15 } } });
     feedRun(priced.assembler, "r1", tokens, undefined);
