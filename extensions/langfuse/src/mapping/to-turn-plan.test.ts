@@ -95,7 +95,11 @@ describe("toTurnPlan", () => {
     const turn = makeTurn({
       outcome: "error",
       hostOutcome: "completed",
-      error: { category: "provider", message: "400 bad request: secret prompt", source: "model.call.error" },
+      error: {
+        category: "provider",
+        message: "400 bad request:\n key sk-proj-abcdefghijklmnopqrstuvwx rejected",
+        source: "llm_output",
+      },
       modelCalls: [
         makeModelCall({
           outcome: "error",
@@ -107,19 +111,23 @@ describe("toTurnPlan", () => {
       ],
     });
     const [root, generation] = toTurnPlan(turn, makeOptions()).observations;
-    expect(root?.attributes).toMatchObject({
-      level: "ERROR",
-      statusMessage: "error: provider: model.call.error",
-    });
-    expect(root?.errorMessage).toBe("error: provider: model.call.error");
+    // the provider's reason, as one line with secrets redacted, says why
+    const reason = "400 bad request: key [REDACTED:openai_key] rejected";
+    expect(root?.attributes).toMatchObject({ level: "ERROR", statusMessage: `error: provider: ${reason}` });
+    expect(root?.errorMessage).toBe(`error: provider: ${reason}`);
     expect(generation?.attributes).toMatchObject({
       level: "ERROR",
-      statusMessage: "invalid_request: http_400",
+      statusMessage: `invalid_request: http_400: ${reason}`,
     });
     expect(generation?.attributes.usageDetails).toBeUndefined();
     expect(generation?.attributes.costDetails).toBeUndefined();
-    // the provider's error text can quote the prompt: it never becomes a status message
-    expect(JSON.stringify(toTurnPlan(turn, makeOptions()))).not.toContain("secret prompt");
+    expect(JSON.stringify(toTurnPlan(turn, makeOptions()))).not.toContain("sk-proj-abc");
+    // without a reason from the host, the category and where the failure was seen
+    const [bare] = toTurnPlan(
+      { ...turn, error: { category: "provider", source: "model.call.error" } },
+      makeOptions(),
+    ).observations;
+    expect(bare?.attributes.statusMessage).toBe("error: provider: model.call.error");
   });
 
   it("sends cache and reasoning tokens under Langfuse's keys without counting them twice", () => {

@@ -4,7 +4,7 @@
  * trace-level fields (name, session, user, tags, metadata) the SDK propagates to every span. Pure:
  * the same turn gives the same plan, ids included; the transport turns it into spans with the SDK.
  */
-import type { ModelCall, ToolCall, Turn } from "@clawscope/kit";
+import { type ModelCall, type ToolCall, type Turn, toErrorText } from "@clawscope/kit";
 import type { LangfuseObservationAttributes, LangfuseObservationType } from "@langfuse/tracing";
 import { toTurnObservationIds } from "./ids.js";
 import type { ModelParameterLookup } from "./model-parameters.js";
@@ -80,6 +80,7 @@ export function toTurnPlan(turn: Turn, options: TurnPlanOptions): TurnPlan {
       ...toRootAttributes(turn, options),
     },
   ];
+  const totalsCarrier = toTotalsCarrier(turn);
   turn.modelCalls.forEach((call, index) => {
     const [start, end] = callTimes(call, turnStart, turnEnd);
     observations.push({
@@ -88,7 +89,7 @@ export function toTurnPlan(turn: Turn, options: TurnPlanOptions): TurnPlan {
       name: toGenerationName(call.model ?? turn.model),
       type: "generation",
       ...clamp(start, end),
-      ...toGenerationAttributes(call, turn, options),
+      ...toGenerationAttributes(call, turn, options, index === totalsCarrier),
     });
   });
   turn.toolCalls.forEach((call, index) => {
@@ -150,7 +151,12 @@ function toRootAttributes(
     if (output !== undefined) attributes.output = output;
   }
   if (turn.outcome === "error") {
-    const message = status(["error", turn.error?.category, turn.error?.source]);
+    // the provider's reason (redacted, one line) says more than the category; the source tells where it came from
+    const message = status([
+      "error",
+      turn.error?.category,
+      toErrorText(turn.error?.message) ?? turn.error?.source,
+    ]);
     return { attributes: { ...attributes, level: "ERROR", statusMessage: message }, errorMessage: message };
   }
   if (turn.outcome === "aborted" || turn.outcome === "blocked") {
@@ -163,10 +169,24 @@ function toRootAttributes(
   return { attributes };
 }
 
+/**
+ * The model call whose generation carries the run's totals: the last one, when the bus was silent
+ * and the host reported figures only for the whole run (`llm_output`), none for its calls. Langfuse
+ * totals a trace from its observations, so without this the trace would show no tokens and no cost.
+ */
+function toTotalsCarrier(turn: Turn): number {
+  if (turn.usageSource !== "llm_output") return -1;
+  const counted = (usage: ModelCall["usage"], cost: ModelCall["cost"]) =>
+    toUsageDetails(usage) !== undefined || toCostDetails(cost) !== undefined;
+  if (turn.modelCalls.some((call) => counted(call.usage, call.cost))) return -1;
+  return counted(turn.usage, turn.cost) ? turn.modelCalls.length - 1 : -1;
+}
+
 function toGenerationAttributes(
   call: ModelCall,
   turn: Turn,
   options: TurnPlanOptions,
+  carriesTurnTotals: boolean,
 ): Pick<ObservationPlan, "attributes" | "errorMessage"> {
   const provider = call.provider ?? turn.provider;
   const model = call.model ?? turn.model;
@@ -174,15 +194,17 @@ function toGenerationAttributes(
   const firstByte = call.timeToFirstByteMs;
   const attributes: LangfuseObservationAttributes = defined({
     model,
-    usageDetails: toUsageDetails(call.usage),
-    costDetails: toCostDetails(call.cost),
+    usageDetails: toUsageDetails(carriesTurnTotals ? turn.usage : call.usage),
+    costDetails: toCostDetails(carriesTurnTotals ? turn.cost : call.cost),
     modelParameters: options.modelParameters?.(provider, model),
     completionStartTime:
       isNumber(start) && isNumber(firstByte) && firstByte >= 0 ? new Date(start + firstByte) : undefined,
     metadata: defined({
       provider,
       api: call.api,
-      cost_source: call.cost?.source ?? "unknown",
+      cost_source: (carriesTurnTotals ? turn.cost : call.cost)?.source ?? "unknown",
+      // the figures are the whole run's, reported once at its end, not this call's own
+      usage_scope: carriesTurnTotals ? "turn" : undefined,
       time_to_first_byte_ms: call.timeToFirstByteMs,
       request_bytes: call.requestBytes,
       response_bytes: call.responseBytes,
@@ -195,7 +217,9 @@ function toGenerationAttributes(
     if (call.content.output !== undefined) attributes.output = call.content.output;
   }
   if (call.outcome === "error") {
-    const message = status([call.errorCategory ?? "provider error", call.failureKind]);
+    // the host gives the reason per turn: it explains the turn's last failed call
+    const reason = call === lastFailedCall(turn) ? toErrorText(turn.error?.message) : undefined;
+    const message = status([call.errorCategory ?? "provider error", call.failureKind, reason]);
     return { attributes: { ...attributes, level: "ERROR", statusMessage: message }, errorMessage: message };
   }
   if (call.outcome === "pending") {
@@ -290,6 +314,10 @@ function callTimes(
       ? start + call.durationMs
       : turnEnd;
   return [start, end];
+}
+
+function lastFailedCall(turn: Turn): ModelCall | undefined {
+  return [...turn.modelCalls].reverse().find((call) => call.outcome === "error");
 }
 
 function status(parts: Array<string | undefined>): string {
