@@ -9,7 +9,7 @@ export interface GatewayPluginSpec {
   dir: string;
   /** Plugin id: must equal the manifest's and the entry's id. */
   id: string;
-  /** `plugins.entries.<id>.config`; validated against the manifest's configSchema (unknown key → exit 78). */
+  /** `plugins.entries.<id>.config`; the host validates it against the manifest's configSchema, which is annotation-only: the extension checks it at start. */
   config?: Record<string, unknown>;
   /** `hooks.allowConversationAccess` (default true): needed for llm_input/llm_output/agent_end. */
   allowConversationAccess?: boolean;
