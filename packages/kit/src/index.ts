@@ -50,6 +50,7 @@ export {
   type ExportPipelineOptions,
 } from "./export/export-pipeline.js";
 export { classifyHttpResponse, parseRetryAfter } from "./export/http-result.js";
+export { readBoundedBody } from "./export/read-body.js";
 export type { ExportItem, PipelineStats, SendBatch, SendResult } from "./export/types.js";
 // health
 export {

@@ -4,7 +4,13 @@
  * the scores that already landed instead of duplicating them. A score Langfuse refuses as invalid
  * is dropped and counted on its own: it must not hold the scores behind it back for good.
  */
-import { classifyHttpResponse, type PackLogger, type SendBatch, type SendResult } from "@clawscope/kit";
+import {
+  classifyHttpResponse,
+  type PackLogger,
+  readBoundedBody,
+  type SendBatch,
+  type SendResult,
+} from "@clawscope/kit";
 import type { ScoreBody } from "../mapping/to-scores.js";
 import type { AuthGate } from "./auth-failure.js";
 import { toLangfuseHeaders } from "./trace-sender.js";
@@ -69,7 +75,7 @@ export function createScoreSender(options: ScoreSenderOptions): ScoreSender {
       const why = timeout.aborted ? `timed out after ${options.timeoutMs} ms` : describeNetworkError(error);
       return { kind: "retry", reason: `scores: ${why}` };
     }
-    const answer = await readAnswer(response);
+    const answer = Buffer.from(await readBoundedBody(response, MAX_ANSWER_BYTES)).toString("utf8");
     const result = classifyHttpResponse(response.status, response.headers);
     if (result.kind === "ok") {
       stats.accepted += 1;
@@ -114,29 +120,6 @@ export function createScoreSender(options: ScoreSenderOptions): ScoreSender {
     },
     stats: () => ({ ...stats }),
   };
-}
-
-/** The answer's text, read up to a bound (an error body is small; a broken proxy's need not be). */
-async function readAnswer(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size >= MAX_ANSWER_BYTES) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } catch {
-    // a body cut off mid-way does not change the status
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8");
 }
 
 function toOneLine(text: string): string {

@@ -4,6 +4,7 @@
  * backend. A 200 that reports partial success (`rejected_spans` and the like) is counted and logged
  * but is success: the backend already decided, and resending would only duplicate what it kept.
  */
+
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import {
@@ -12,6 +13,7 @@ import {
   ProtobufTraceSerializer,
 } from "@opentelemetry/otlp-transformer";
 import { classifyHttpResponse } from "../export/http-result.js";
+import { readBoundedBody } from "../export/read-body.js";
 import type { ExportItem, SendBatch, SendResult } from "../export/types.js";
 import { createPackLogger, type KitLogger, type PackLogger } from "../runtime/logger.js";
 import {
@@ -201,7 +203,7 @@ export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
       const why = timeout.aborted ? `timed out after ${timeoutMs} ms` : describeNetworkError(error);
       return { kind: "retry", reason: `OTLP ${signal}: ${why}` };
     }
-    const answer = await readBounded(response);
+    const answer = await readBoundedBody(response, MAX_RESPONSE_BYTES);
     const result = classifyHttpResponse(response.status, response.headers);
     if (result.kind !== "ok") {
       const detail = toOneLine(answer.byteLength > 0 ? Buffer.from(answer).toString("utf8") : "");
@@ -366,28 +368,6 @@ function collectRecords(items: ExportItem<TurnExport>[], signal: "traces" | "log
     if (Array.isArray(list)) for (const record of list) records.push(record);
   }
   return records;
-}
-
-async function readBounded(response: Response): Promise<Uint8Array> {
-  const reader = response.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size >= MAX_RESPONSE_BYTES) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } catch {
-    // a body cut off mid-way does not change the status the backend gave
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES);
 }
 
 /** Partial success from a 2xx body, protobuf or JSON; `undefined` when there is none or it does not parse. */
