@@ -68,7 +68,8 @@ export async function startMlflow(
     gatewayInstance,
     stateDir: context.stateDir,
     logger,
-    ...(options.runRetry ? { retry: options.runRetry } : {}),
+    // run creation backs off like the pipelines: up to the pack's retryMaxDelayMs
+    retry: options.runRetry ?? { maxMs: config.retryMaxDelayMs },
   });
   const pipeline = context.createPipeline<MetricBatch>("mlflow-metrics", {
     send: createMetricSender({ client, lifecycle }),

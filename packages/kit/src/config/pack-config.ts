@@ -54,6 +54,14 @@ export const packConfigFields = {
     default: 5_000,
     advanced: true,
   }),
+  retryMaxDelayMs: field.integer({
+    description:
+      "Longest wait between two delivery attempts while the backend is unreachable (backoff with jitter doubles from 1 s up to this). A backend's Retry-After is always honoured.",
+    min: 1_000,
+    max: 600_000,
+    default: 60_000,
+    advanced: true,
+  }),
   spoolMaxBytes: field.integer({
     description:
       "Disk space for records kept while the backend is unreachable (under the state dir); 0 keeps them in memory only. Oldest records are dropped first.",

@@ -49,5 +49,6 @@ export interface CommonPackConfig {
   maxContentChars?: number;
   flushIntervalMs?: number;
   spoolMaxBytes?: number;
+  retryMaxDelayMs?: number;
   pricing?: Record<string, { input?: number; output?: number; cacheRead?: number; cacheWrite?: number }>;
 }

@@ -53,6 +53,7 @@ export function createStartContext<Config>(options: StartContextOptions<Config>)
       const spooled = spoolBytes !== 0 && options.stateDirReady;
       const pipeline = createExportPipeline({
         flushIntervalMs: common.flushIntervalMs,
+        ...(common.retryMaxDelayMs ? { retry: { maxDelayMs: common.retryMaxDelayMs } } : {}),
         ...(spoolBytes ? { maxSpoolBytes: spoolBytes } : {}),
         ...pipelineOptions,
         name,
