@@ -365,7 +365,10 @@ describe("mlflow: five gateway turns as one run's metrics and one trace per turn
     const failedChat = traces.failed.spans.find(
       (span) => span.attributes["mlflow.spanType"] === "CHAT_MODEL",
     );
-    expect(failedChat?.statusCode).toBe("STATUS_CODE_ERROR");
+    expect(failedChat).toMatchObject({
+      statusCode: "STATUS_CODE_ERROR",
+      statusMessage: expect.stringContaining("400"),
+    });
     for (const name of TURN_NAMES.filter((candidate) => candidate !== "failed"))
       for (const span of traces[name].spans)
         expect(span.statusCode, `${name}: ${span.name}`).toBe("STATUS_CODE_OK");

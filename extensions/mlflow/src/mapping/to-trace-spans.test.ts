@@ -136,9 +136,14 @@ describe("toTraceSpans", () => {
         source: "llm_output",
       },
     });
-    expect(toTraceSpans(explained, { hashId, captureContent: false })[0]?.status).toEqual({
+    const [explainedRoot, explainedChat] = toTraceSpans(explained, { hashId, captureContent: false });
+    expect(explainedRoot?.status).toEqual({
       code: "error",
       message: "400 invalid key [REDACTED:openai_key] retry later",
+    });
+    expect(explainedChat?.status).toEqual({
+      code: "error",
+      message: "http_400: 400 invalid key [REDACTED:openai_key] retry later",
     });
   });
 

@@ -159,10 +159,16 @@ function toChatSpan(call: ModelCall, turn: Turn, place: SpanPlace, options: Trac
     kind: "client",
     ...toTiming(call, turn),
     attributes,
-    status: failed
-      ? errorStatus(call.errorCategory ?? call.failureKind ?? "model call failed")
-      : { code: "ok" },
+    status: failed ? errorStatus(toCallError(call, turn)) : { code: "ok" },
   };
+}
+
+/** The call's category, and the provider's reason when this is the turn's last failed call (the host gives it per turn). */
+function toCallError(call: ModelCall, turn: Turn): string {
+  const category = call.errorCategory ?? call.failureKind ?? "model call failed";
+  const lastFailed = [...turn.modelCalls].reverse().find((item) => item.outcome === "error");
+  const reason = lastFailed === call ? toErrorText(turn.error?.message) : undefined;
+  return reason === undefined ? category : `${category}: ${reason}`;
 }
 
 function toToolSpan(call: ToolCall, turn: Turn, place: SpanPlace, options: TraceSpanOptions): SpanRecord {
