@@ -1,4 +1,5 @@
 import type { SpanRecord, TurnExport } from "@clawscope/kit/otlp";
+import { configureGlobalLogger, getGlobalLogger, LogLevel } from "@langfuse/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeModelCall, makeOptions, makeToolCall, makeTurn } from "../mapping/test-fixtures.js";
 import { toTurnPlan } from "../mapping/to-turn-plan.js";
@@ -48,6 +49,13 @@ const byName = (spans: SpanRecord[], name: string) => {
 };
 
 describe("createLangfuseTracing", () => {
+  it("keeps the SDK from printing spans (content included) even when LANGFUSE_DEBUG asked it to", () => {
+    configureGlobalLogger({ level: LogLevel.DEBUG });
+    startTracing();
+    expect(getGlobalLogger().isLevelEnabled(LogLevel.DEBUG)).toBe(false);
+    expect(getGlobalLogger().isLevelEnabled(LogLevel.WARN)).toBe(true);
+  });
+
   it("creates the plan's spans with the SDK's attributes, the plan's ids and times", async () => {
     const { tracing, queued, spans } = startTracing();
     const turn = makeTurn({

@@ -7,7 +7,13 @@
  */
 import { toCapturedContent } from "@clawscope/kit";
 import { toHrTime } from "@clawscope/kit/otlp";
-import { LANGFUSE_SDK_VERSION, LANGFUSE_TRACER_NAME, LangfuseOtelContextKeys } from "@langfuse/core";
+import {
+  configureGlobalLogger,
+  LANGFUSE_SDK_VERSION,
+  LANGFUSE_TRACER_NAME,
+  LangfuseOtelContextKeys,
+  LogLevel,
+} from "@langfuse/core";
 import { LangfuseSpanProcessor } from "@langfuse/otel";
 import { createObservationAttributes } from "@langfuse/tracing";
 import { type Context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
@@ -42,6 +48,9 @@ export interface LangfuseTracing {
 
 /** Builds the private provider, the SDK's processor and the tracer. */
 export function createLangfuseTracing(options: LangfuseTracingOptions): LangfuseTracing {
+  // at DEBUG (LANGFUSE_DEBUG, LANGFUSE_LOG_LEVEL) the SDK prints whole spans, content included, to
+  // the console; the logger is this bundle's own copy, so quieting it touches no one else's SDK
+  configureGlobalLogger({ level: LogLevel.WARN });
   const ids = createTurnIdGenerator();
   const processor = new LangfuseSpanProcessor({
     publicKey: options.publicKey,
