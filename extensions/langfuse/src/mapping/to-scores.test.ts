@@ -29,6 +29,19 @@ describe("turn scores", () => {
       traceId,
     );
     expect(failed[0]).toMatchObject({ value: "error", comment: "error: provider" });
+    // the provider's reason, redacted, tells the reviewer why
+    const explained = toTurnScores(
+      makeTurn({
+        outcome: "error",
+        error: {
+          category: "provider",
+          message: "400 bad key sk-proj-abcdefghijklmnopqrstuvwx",
+          source: "llm_output",
+        },
+      }),
+      traceId,
+    );
+    expect(explained[0]?.comment).toBe("error: provider: 400 bad key [REDACTED:openai_key]");
     expect(failed[0]).not.toHaveProperty("environment");
   });
 

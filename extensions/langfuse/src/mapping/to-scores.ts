@@ -3,7 +3,7 @@
  * sent turn, a tool loop, and a stuck or stalled session. Every score has a stable id derived from
  * what it is about, so a re-sent score updates the first one instead of adding a second. Pure.
  */
-import { readNumber, readPath, readString, type ToolCall, type Turn } from "@clawscope/kit";
+import { readNumber, readPath, readString, type ToolCall, type Turn, toErrorText } from "@clawscope/kit";
 import { toStableUuid } from "./ids.js";
 
 /** One score request body. */
@@ -207,8 +207,9 @@ export function toSessionScore(
 
 function toOutcomeComment(turn: Pick<Turn, "outcome" | "error" | "incomplete">): string | undefined {
   if (turn.outcome === "error") {
-    const category = turn.error?.category ?? turn.error?.source;
-    return category ? `error: ${category}`.slice(0, MAX_TEXT_CHARS) : undefined;
+    const parts = [turn.error?.category ?? turn.error?.source, toErrorText(turn.error?.message)];
+    const said = parts.filter((part): part is string => typeof part === "string" && part !== "");
+    return said.length > 0 ? `error: ${said.join(": ")}`.slice(0, MAX_TEXT_CHARS) : undefined;
   }
   return turn.incomplete ? `incomplete: ${turn.incomplete.reason}` : undefined;
 }
