@@ -2,14 +2,15 @@
  * `pnpm demo`: the real OpenClaw gateway with the clawscope pack on embedded defaults and a local
  * model provider. Drives a plain turn, a tool-call turn and a turn whose provider fails, then prints
  * what the pack saw, how it compares with the gateway's own figures, and where each extension put
- * its data. Everything stays under `.demo/` for you to look at afterwards.
+ * its data. Everything stays under `.demo/` for you to look at afterwards. Langfuse cannot run here:
+ * the in-process Langfuse contract receiver from @clawscope/testing stands in for its server.
  *
  * `--keep-mlflow` leaves the local MLflow running after the demo, until Ctrl+C, to browse its UI.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { formatHealthLine, type HealthSnapshot, type Turn } from "@clawscope/kit";
-import type { MlflowServer } from "@clawscope/testing";
+import type { LangfuseReceiver, MlflowServer } from "@clawscope/testing";
 import { startGateway } from "../tests/e2e/harness/gateway.js";
 import { callGatewayMethod, chatCompletion, waitFor } from "../tests/e2e/harness/gateway-client.js";
 import type { GatewayPluginSpec } from "../tests/e2e/harness/gateway-config.js";
@@ -20,6 +21,12 @@ import {
   startCollector,
 } from "../tests/e2e/harness/otel-collector.js";
 import { ECHO_TOOL_PLUGIN } from "../tests/e2e/harness/plugin-fixtures.js";
+import {
+  describeLangfuse,
+  startDemoLangfuse,
+  toDemoLangfuseConfig,
+  waitForLangfuse,
+} from "./langfuse/demo-langfuse.js";
 import {
   describeMlflow,
   startDemoMlflow,
@@ -37,6 +44,8 @@ const keepMlflow = process.argv.includes("--keep-mlflow");
 interface DemoBackends {
   collector?: CollectorHandle;
   mlflow?: MlflowServer;
+  /** In-process: the Langfuse contract receiver, standing in for a Langfuse server. */
+  langfuse?: LangfuseReceiver;
 }
 
 /** The demo's own config for an extension: its embedded defaults, plus the local backend when one runs. */
@@ -45,20 +54,27 @@ function demoConfig(id: string, backends: DemoBackends): Record<string, unknown>
     return { endpoint: backends.collector.endpoint, flushIntervalMs: 500, metricIntervalMs: 2000 };
   }
   if (id === "clawscope-mlflow" && backends.mlflow) return toDemoMlflowConfig(backends.mlflow);
+  if (id === "clawscope-langfuse" && backends.langfuse) return toDemoLangfuseConfig(backends.langfuse);
   return {};
 }
 
 /**
  * Starts the backends that can run on this machine, side by side: a real OpenTelemetry Collector
- * and a real MLflow tracking server (each installed once, then cached), for the extensions built.
+ * and a real MLflow tracking server (each installed once, then cached), and for Langfuse, which
+ * cannot run here, the in-process contract receiver; each only for an extension that is built.
  */
 async function startBackends(): Promise<DemoBackends> {
   const built = (name: string) => existsSync(path.join(root, "extensions", name, "dist", "index.js"));
-  const [collector, mlflow] = await Promise.all([
+  const [collector, mlflow, langfuse] = await Promise.all([
     built("otel") ? startDemoCollector() : undefined,
     built("mlflow") ? startMlflowBackend() : undefined,
+    built("langfuse") ? startDemoLangfuse() : undefined,
   ]);
-  return { ...(collector ? { collector } : {}), ...(mlflow ? { mlflow } : {}) };
+  return {
+    ...(collector ? { collector } : {}),
+    ...(mlflow ? { mlflow } : {}),
+    ...(langfuse ? { langfuse } : {}),
+  };
 }
 
 async function startMlflowBackend(): Promise<MlflowServer | undefined> {
@@ -163,8 +179,12 @@ async function main(): Promise<void> {
   }
   const bootStarted = Date.now();
   const gateway = await startGateway({ plugins, rootDir: gatewayDir }).catch(async (error: unknown) => {
-    // the backends run in processes of their own: stop them before reporting the failure
-    await Promise.allSettled([backends.collector?.stop(), backends.mlflow?.stop()]);
+    // the Collector and MLflow run in processes of their own, the receiver holds a port: stop them first
+    await Promise.allSettled([
+      backends.collector?.stop(),
+      backends.mlflow?.stop(),
+      backends.langfuse?.close(),
+    ]);
     throw error;
   });
   console.log(
@@ -217,6 +237,9 @@ async function main(): Promise<void> {
     gatewayTokens = usage.totalTokens;
     // the extension sends traces in batches: let them land so its health line shows them exported
     if (backends.mlflow) await waitForMlflowTraces(backends.mlflow, turns.length, 30_000);
+    const langfuseWait = backends.langfuse
+      ? await waitForLangfuse(backends.langfuse, turns.length, 30_000)
+      : undefined;
 
     console.log("\nWhere each extension put its data:");
     for (const id of extensionIds) {
@@ -235,6 +258,15 @@ async function main(): Promise<void> {
       console.log(`\nWhat the OpenTelemetry Collector received (${relative(backends.collector.dir)}):`);
       for (const line of describeCollector(backends.collector)) console.log(`  ${line}`);
     }
+    if (backends.langfuse) {
+      console.log(`\nWhat Langfuse received (${backends.langfuse.url}), read the way Langfuse reads it:`);
+      const labelled = assembled.map((turn, index) => ({
+        label: `${index + 1}. ${turns[index]?.label}`,
+        turnId: turn.id,
+      }));
+      for (const line of describeLangfuse(backends.langfuse, labelled, langfuseWait))
+        console.log(`  ${line}`);
+    }
     console.log(`\nGateway log: ${relative(gateway.logFile)}`);
     console.log(
       `Ask the pack any time: node_modules/.bin/openclaw clawscope status --state-dir ${relative(gateway.stateDir)}`,
@@ -243,6 +275,7 @@ async function main(): Promise<void> {
     const code = await gateway.stop();
     await gateway.close();
     await backends.collector?.stop();
+    await backends.langfuse?.close();
     console.log(`\nGateway stopped (exit ${code}). Everything above is kept in ${relative(demoDir)}/.`);
     if (backends.mlflow) await finishMlflow(backends.mlflow, gatewayTokens);
   }
