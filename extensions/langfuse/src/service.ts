@@ -4,7 +4,7 @@
  * pipelines — spooled before the first attempt, retried, paused on refused keys, flushed on stop.
  * A config change restarts the extension (the kit's hot reload), with fresh keys and pipelines.
  */
-import type { PackService, PackStartContext, Turn } from "@clawscope/kit";
+import { flushWithinBudget, type PackService, type PackStartContext, type Turn } from "@clawscope/kit";
 import type { TurnExport } from "@clawscope/kit/otlp";
 import { LANGFUSE_SDK_VERSION } from "@langfuse/core";
 import { SDK_INFO } from "@opentelemetry/core";
@@ -33,8 +33,6 @@ export const LANGFUSE_EXTENSION_VERSION = "0.1.0";
 /** Host events read besides assembled turns: the ones that become session and tool-loop scores. */
 export const LANGFUSE_EVENT_TYPES = ["session.stuck", "session.stalled", "tool.loop"] as const;
 
-/** How long stop waits for the SDK to hand over the last spans (the kit allows 5 s in all). */
-const STOP_FLUSH_BUDGET_MS = 2000;
 /** Scores per batch: one request each, so a batch stays well inside the pipeline's request timeout. */
 const SCORES_PER_BATCH = 50;
 
@@ -178,16 +176,7 @@ export async function startLangfuse(
     },
     async stop() {
       // the SDK masks ended spans asynchronously: hand them to the pipeline before the kit stops it
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const budget = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, STOP_FLUSH_BUDGET_MS);
-        timer.unref?.();
-      });
-      try {
-        await Promise.race([tracing.shutdown().catch(() => undefined), budget]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await flushWithinBudget([tracing.shutdown()]);
     },
     status: () => ({
       baseUrl,

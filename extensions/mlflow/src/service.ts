@@ -6,6 +6,7 @@
  */
 import { hostname } from "node:os";
 import {
+  flushWithinBudget,
   type PackService,
   type PackStartContext,
   redactConfigForDisplay,
@@ -139,11 +140,7 @@ export async function startMlflow(
       flushInterval();
       // deliver the last interval before the run is closed, within a budget: the run must be marked
       // FINISHED inside the kit's stop bound even when MLflow is slow; the kit spools what is pending
-      const flushes = Promise.allSettled([pipeline.flush(), traces?.flush() ?? Promise.resolve()]);
-      await Promise.race([
-        flushes,
-        new Promise((resolve) => setTimeout(resolve, STOP_FLUSH_BUDGET_MS).unref()),
-      ]);
+      await flushWithinBudget([pipeline.flush(), traces?.flush()]);
       await lifecycle.finish();
     },
     status: () => ({
@@ -156,9 +153,6 @@ export async function startMlflow(
     }),
   };
 }
-
-/** How long stop waits for the last metric and trace batches before closing the run (the kit allows 5 s in all). */
-const STOP_FLUSH_BUDGET_MS = 2000;
 
 /** The tracking server's `Authorization` for the OTLP endpoint, from the same settings as the REST client. */
 function toTraceAuthorization(

@@ -74,6 +74,7 @@ export {
   readEventHubStats,
   type SubscribeToBus,
 } from "./runtime/event-hub.js";
+export { FINAL_FLUSH_BUDGET_MS, flushWithinBudget } from "./runtime/final-flush.js";
 export type { HostPluginApi, HostServiceContext } from "./runtime/host-api.js";
 export { createPackLogger, type KitLogger, type PackLogger } from "./runtime/logger.js";
 export {
