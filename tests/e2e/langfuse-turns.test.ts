@@ -15,7 +15,7 @@ import {
 } from "@clawscope/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "./harness/gateway.js";
-import { chatCompletion, chatSend, waitFor } from "./harness/gateway-client.js";
+import { waitFor } from "./harness/gateway-client.js";
 import {
   LANGFUSE_SETUP_TIMEOUT_MS,
   langfuseLogLines,
@@ -33,17 +33,10 @@ import {
 import type { MockUsage } from "./harness/mock-reply.js";
 import { toHashedId } from "./harness/otel-signals.js";
 import { ECHO_TOOL_PLUGIN } from "./harness/plugin-fixtures.js";
-import {
-  type ProbeRecords,
-  probePlugin,
-  type RecordedModelUsage,
-  waitForProbeRecords,
-} from "./harness/probe.js";
+import { type ProbeRecords, probePlugin, type RecordedModelUsage } from "./harness/probe.js";
+import { driveStandardTurns, type StandardTurns } from "./harness/standard-turns.js";
 
 const SESSION = "langfuse-turns";
-const SESSION_KEY = `agent:main:${SESSION}`;
-const WS_SESSION_KEY = "agent:main:langfuse-turns-ws";
-const WS_RUN_ID = `langfuse-ws-${Date.now()}`;
 const HASH_KEY = "langfuse-e2e-hash-key-0123456789";
 const ENVIRONMENT = "e2e";
 const RELEASE = "e2e-release-1";
@@ -56,11 +49,6 @@ const MOCK_USAGE: MockUsage = {
 };
 
 type TurnName = "warmUp" | "plain" | "tool" | "failed" | "ws";
-
-interface DrivenTurn {
-  runId: string;
-  status: number;
-}
 
 /** One turn as the gateway saw it and as Langfuse would store it. */
 interface TurnCase {
@@ -75,7 +63,7 @@ describe("langfuse: turns as traces, generations, tool observations and scores",
   let receiver: LangfuseReceiver;
   let gateway: GatewayHandle;
   let records: ProbeRecords;
-  const driven: Record<TurnName, DrivenTurn> = {} as never;
+  let driven: StandardTurns["driven"];
   const cases: Record<TurnName, TurnCase> = {} as never;
 
   beforeAll(async () => {
@@ -94,41 +82,7 @@ describe("langfuse: turns as traces, generations, tool observations and scores",
       ],
       providerOptions: { usage: MOCK_USAGE },
     });
-    const drive = async (sessionKey: string, content: string): Promise<DrivenTurn> => {
-      const result = await chatCompletion(gateway, { sessionKey, content });
-      return { runId: result.id ?? "", status: result.status };
-    };
-    driven.warmUp = await drive("langfuse-turns-warm-up", "warm up");
-    driven.plain = await drive(SESSION, "hello langfuse");
-    driven.tool = await drive(SESSION, "please USE_TOOL now");
-    driven.failed = await drive(SESSION, "FAIL_400 please");
-    expect([driven.warmUp, driven.plain, driven.tool, driven.failed].map((turn) => turn.status)).toEqual([
-      200, 200, 200, 400,
-    ]);
-    await chatSend(gateway, {
-      sessionKey: WS_SESSION_KEY,
-      message: "hello over ws",
-      idempotencyKey: WS_RUN_ID,
-    });
-    driven.ws = { runId: WS_RUN_ID, status: 200 };
-
-    records = await waitForProbeRecords(
-      gateway,
-      (current) =>
-        [driven.warmUp.runId, driven.plain.runId, driven.tool.runId, WS_RUN_ID].every((id) =>
-          current.turns.some((turn) => turn.runId === id),
-        ) && current.turns.filter((turn) => turn.sessionKey === SESSION_KEY).length >= 3,
-      "the probe to assemble the warm-up, plain, tool, provider-400 and WS turns",
-    );
-    // the 400 answer carries no completion id: its turn is the session's third
-    const failedTurns = records.turns.filter(
-      (turn) =>
-        turn.sessionKey === SESSION_KEY &&
-        turn.runId !== driven.plain.runId &&
-        turn.runId !== driven.tool.runId,
-    );
-    expect(failedTurns).toHaveLength(1);
-    driven.failed.runId = (failedTurns[0] as Turn).runId;
+    ({ driven, records } = await driveStandardTurns(gateway, SESSION));
 
     const turnIds = records.turns.map((turn) => turn.id);
     await waitFor(

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Turn } from "@clawscope/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, REPO_ROOT, startGateway } from "./harness/gateway.js";
-import { chatCompletion, chatSend, waitFor } from "./harness/gateway-client.js";
+import { waitFor } from "./harness/gateway-client.js";
 import {
   type CollectedSpan,
   type CollectorHandle,
@@ -41,17 +41,12 @@ import {
   totalsBy,
 } from "./harness/otel-signals.js";
 import { ECHO_TOOL_PLUGIN } from "./harness/plugin-fixtures.js";
-import {
-  type ProbeRecords,
-  probePlugin,
-  type RecordedModelUsage,
-  waitForProbeRecords,
-} from "./harness/probe.js";
+import { type ProbeRecords, probePlugin, type RecordedModelUsage } from "./harness/probe.js";
+import { driveStandardTurns, type StandardTurns } from "./harness/standard-turns.js";
 
 const SESSION = "otel-turns";
 const SESSION_KEY = `agent:main:${SESSION}`;
 const WS_SESSION_KEY = "agent:main:otel-turns-ws";
-const WS_RUN_ID = `otel-ws-${Date.now()}`;
 const HASH_KEY = "otel-e2e-hash-key-0123456789";
 /** The metrics the issue lists; the test reports which of them this scenario produced. */
 const ISSUE_METRICS = [
@@ -73,13 +68,6 @@ const ISSUE_METRICS = [
   "gen_ai.client.operation.duration",
 ];
 
-interface DrivenTurn {
-  runId: string;
-  status: number;
-  sentAt: number;
-  answeredAt: number;
-}
-
 /** One turn's delivered trace. */
 interface TurnTrace {
   turn: Turn;
@@ -95,7 +83,7 @@ describe("otel: turns as traces, metrics and logs in a real OpenTelemetry Collec
   let collector: CollectorHandle;
   let gateway: GatewayHandle;
   let records: ProbeRecords;
-  const driven: Record<"warmUp" | "plain" | "tool" | "failed", DrivenTurn> = {} as never;
+  let driven: StandardTurns["driven"];
   const traces: Record<"plain" | "tool" | "failed", TurnTrace> = {} as never;
 
   beforeAll(async () => {
@@ -115,40 +103,7 @@ describe("otel: turns as traces, metrics and logs in a real OpenTelemetry Collec
         ECHO_TOOL_PLUGIN,
       ],
     });
-    const drive = async (sessionKey: string, content: string): Promise<DrivenTurn> => {
-      const sentAt = Date.now();
-      const result = await chatCompletion(gateway, { sessionKey, content });
-      return { runId: result.id ?? "", status: result.status, sentAt, answeredAt: Date.now() };
-    };
-    driven.warmUp = await drive("otel-turns-warm-up", "warm up");
-    driven.plain = await drive(SESSION, "hello otel");
-    driven.tool = await drive(SESSION, "please USE_TOOL now");
-    driven.failed = await drive(SESSION, "FAIL_400 please");
-    expect(Object.values(driven).map((turn) => turn.status)).toEqual([200, 200, 200, 400]);
-    await chatSend(gateway, {
-      sessionKey: WS_SESSION_KEY,
-      message: "hello over ws",
-      idempotencyKey: WS_RUN_ID,
-    });
-
-    records = await waitForProbeRecords(
-      gateway,
-      (current) =>
-        [driven.warmUp.runId, driven.plain.runId, driven.tool.runId, WS_RUN_ID].every((id) =>
-          current.turns.some((turn) => turn.runId === id),
-        ) && current.turns.filter((turn) => turn.sessionKey === SESSION_KEY).length >= 3,
-      "the probe to assemble the warm-up, plain, tool, provider-400 and WS turns",
-    );
-    // the 400 answer carries no completion id: its turn is the session's third, started during that request
-    const failedTurns = records.turns.filter(
-      (turn) =>
-        turn.sessionKey === SESSION_KEY &&
-        turn.runId !== driven.plain.runId &&
-        turn.runId !== driven.tool.runId,
-    );
-    expect(failedTurns).toHaveLength(1);
-    driven.failed.runId = (failedTurns[0] as Turn).runId;
-    expect((failedTurns[0] as Turn).startedAt).toBeGreaterThanOrEqual(driven.failed.sentAt - 1000);
+    ({ driven, records } = await driveStandardTurns(gateway, SESSION));
 
     const hostTraceIds = records.turns.map((turn) => turn.traceId as string);
     await waitFor(
@@ -307,7 +262,7 @@ describe("otel: turns as traces, metrics and logs in a real OpenTelemetry Collec
   });
 
   it("gives the WS turn's message event a span of its own, ids hashed", () => {
-    const wsTurn = turnByRunId(WS_RUN_ID);
+    const wsTurn = turnByRunId(driven.ws.runId);
     const spans = clawscopeSpans(collector.readTraces()).filter(
       (span) => span.name === "message webchat" && span.attributes["openclaw.trace_id"] === wsTurn.traceId,
     );
