@@ -12,7 +12,13 @@
  * `mlflow.trace.user`; `mlflow.llm.cost` (a map) the trace's cost, tree-aware like usage; root attributes `mlflow.traceTag.<key>` become trace tags.
  */
 import { type Cost, type ModelCall, type ToolCall, type Turn, toErrorText, type Usage } from "@clawscope/kit";
-import { type Attributes, type AttributeValue, hashToHex, type SpanRecord } from "@clawscope/kit/otlp";
+import {
+  type AttributeValue,
+  definedAttributes,
+  hashToHex,
+  type SpanRecord,
+  toCallTiming,
+} from "@clawscope/kit/otlp";
 
 /** Options of {@link toTraceSpans}. */
 export interface TraceSpanOptions {
@@ -80,7 +86,7 @@ function toRootSpan(turn: Turn, traceId: string, spanId: string, options: TraceS
   const userId = options.hashId(options.userId ?? turn.senderId);
   const failed = turn.outcome === "error";
   const agentName = turn.agentId ?? "agent";
-  const attributes = defined({
+  const attributes = definedAttributes({
     "mlflow.spanType": "AGENT",
     "gen_ai.operation.name": "invoke_agent",
     "gen_ai.agent.name": agentName,
@@ -136,7 +142,7 @@ interface SpanPlace {
 function toChatSpan(call: ModelCall, turn: Turn, place: SpanPlace, options: TraceSpanOptions): SpanRecord {
   const model = call.model ?? turn.model;
   const failed = call.outcome === "error";
-  const attributes = defined({
+  const attributes = definedAttributes({
     "mlflow.spanType": "CHAT_MODEL",
     "gen_ai.operation.name": "chat",
     "gen_ai.provider.name": call.provider ?? turn.provider,
@@ -157,7 +163,7 @@ function toChatSpan(call: ModelCall, turn: Turn, place: SpanPlace, options: Trac
     ...place,
     name: `chat ${model ?? "unknown"}`,
     kind: "client",
-    ...toTiming(call, turn),
+    ...toCallTiming(call, turn),
     attributes,
     status: failed ? errorStatus(toCallError(call, turn)) : { code: "ok" },
   };
@@ -173,7 +179,7 @@ function toCallError(call: ModelCall, turn: Turn): string {
 
 function toToolSpan(call: ToolCall, turn: Turn, place: SpanPlace, options: TraceSpanOptions): SpanRecord {
   const failed = call.outcome === "error" || call.outcome === "blocked";
-  const attributes = defined({
+  const attributes = definedAttributes({
     "mlflow.spanType": "TOOL",
     "gen_ai.operation.name": "execute_tool",
     "gen_ai.tool.name": call.toolName,
@@ -191,7 +197,7 @@ function toToolSpan(call: ToolCall, turn: Turn, place: SpanPlace, options: Trace
     ...place,
     name: `execute_tool ${call.toolName}`,
     kind: "internal",
-    ...toTiming(call, turn),
+    ...toCallTiming(call, turn),
     attributes,
     status: failed ? errorStatus(call.errorCategory ?? `tool call ${call.outcome}`) : { code: "ok" },
   };
@@ -225,37 +231,10 @@ function toCostAttributes(cost: Cost): Record<string, AttributeValue | undefined
   };
 }
 
-function toTiming(
-  call: { startedAt?: number; endedAt?: number; durationMs?: number; outcome: string },
-  turn: Turn,
-): { startTimeMs: number; endTimeMs: number } {
-  const start = finite(call.startedAt) ?? turn.startedAt;
-  const duration = finite(call.durationMs);
-  const end =
-    call.outcome === "pending"
-      ? turn.endedAt
-      : (finite(call.endedAt) ?? (duration === undefined ? turn.endedAt : start + duration));
-  return { startTimeMs: start, endTimeMs: Math.max(start, end) };
-}
-
-function defined(entries: Record<string, AttributeValue | undefined>): Attributes {
-  const attributes: Attributes = {};
-  for (const [key, value] of Object.entries(entries)) {
-    if (value === undefined) continue;
-    if (typeof value === "number" && !Number.isFinite(value)) continue;
-    attributes[key] = value;
-  }
-  return attributes;
-}
-
 function errorStatus(message: string): SpanRecord["status"] {
   return { code: "error", message: message.replace(/\s+/g, " ").slice(0, MAX_STATUS_CHARS) };
 }
 
 function cut(text: string): string {
   return text.length > MAX_CONTENT_CHARS ? `${text.slice(0, MAX_CONTENT_CHARS)}…` : text;
-}
-
-function finite(value: number | undefined): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }

@@ -3,7 +3,7 @@
  * span per tool call, with GenAI semantic-convention attributes. Pure: same turn, same spans.
  */
 import type { ModelCall, ToolCall, Turn } from "@clawscope/kit";
-import type { Attributes, SpanRecord } from "@clawscope/kit/otlp";
+import { type Attributes, type SpanRecord, toCallTiming } from "@clawscope/kit/otlp";
 import { isValidSpanId, isValidTraceId, toTurnSpanIds } from "./ids.js";
 import { definedAttributes, toCostAttributes, toErrorMessage, toUsageAttributes } from "./turn-attributes.js";
 
@@ -150,7 +150,7 @@ function toChatSpan(call: ModelCall, turn: Turn, place: SpanPlace, options: Turn
     ...place,
     name: `chat ${model ?? "unknown"}`,
     kind: "client",
-    ...toTiming(call, turn),
+    ...toCallTiming(call, turn),
     attributes,
     status: failed ? errorStatus(category ?? "model call failed") : { code: "unset" },
   };
@@ -177,24 +177,10 @@ function toToolSpan(call: ToolCall, turn: Turn, place: SpanPlace, options: TurnS
     ...place,
     name: `execute_tool ${call.toolName}`,
     kind: "internal",
-    ...toTiming(call, turn),
+    ...toCallTiming(call, turn),
     attributes,
     status: failed ? errorStatus(call.errorCategory ?? "tool call failed") : { code: "unset" },
   };
-}
-
-/** Start and end of a call; what is unknown falls back to the turn's bounds. */
-function toTiming(
-  call: { startedAt?: number; endedAt?: number; durationMs?: number; outcome: string },
-  turn: Turn,
-): { startTimeMs: number; endTimeMs: number } {
-  const start = finite(call.startedAt) ?? turn.startedAt;
-  const end =
-    call.outcome === "pending"
-      ? turn.endedAt
-      : (finite(call.endedAt) ??
-        (finite(call.durationMs) === undefined ? turn.endedAt : start + (call.durationMs ?? 0)));
-  return { startTimeMs: start, endTimeMs: Math.max(start, end) };
 }
 
 function toIncompleteAttributes(turn: Turn): Attributes {
@@ -236,8 +222,4 @@ function readTextParts(text: string): Array<{ type: "text"; content: string }> |
 
 function errorStatus(message: string | undefined): SpanRecord["status"] {
   return message === undefined ? { code: "error" } : { code: "error", message };
-}
-
-function finite(value: number | undefined): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }

@@ -1,21 +1,12 @@
 /** Attribute builders shared by the span and log mappers, so a figure is spelled one way everywhere. */
 import type { Cost, Usage } from "@clawscope/kit";
 import { toErrorText } from "@clawscope/kit";
-import type { Attributes, AttributeValue } from "@clawscope/kit/otlp";
+import { type Attributes, definedAttributes } from "@clawscope/kit/otlp";
 
 /** Longest error text put on a span status or a log record (after redaction). */
 export const MAX_ERROR_MESSAGE_CHARS = 256;
 
-/** The attributes whose value is defined (and, for numbers, finite). */
-export function definedAttributes(entries: Record<string, AttributeValue | undefined>): Attributes {
-  const attributes: Attributes = {};
-  for (const [key, value] of Object.entries(entries)) {
-    if (value === undefined) continue;
-    if (typeof value === "number" && !Number.isFinite(value)) continue;
-    attributes[key] = value;
-  }
-  return attributes;
-}
+export { definedAttributes } from "@clawscope/kit/otlp";
 
 /**
  * Token attributes. `gen_ai.usage.input_tokens` counts every input token, cached ones included,

@@ -133,36 +133,14 @@ export function createOtlpEncoder(options: OtlpEncoderOptions = {}): OtlpEncoder
     resource,
     scope,
     encodeSpans(spans) {
-      const readable: ReadableSpan[] = [];
-      const list = Array.isArray(spans) ? spans : [];
-      for (const span of list) {
-        const adapted = toReadableSpan(span, resource, scope);
-        if (adapted) readable.push(adapted);
-      }
       const serializer = json ? JsonTraceSerializer : ProtobufTraceSerializer;
-      const body = readable.length > 0 ? serializer.serializeRequest(readable) : undefined;
-      return {
-        body: body ?? new Uint8Array(0),
-        contentType,
-        count: readable.length,
-        dropped: list.length - readable.length,
-      };
+      const adapt = (span: SpanRecord) => toReadableSpan(span, resource, scope);
+      return encodeRecords(spans, adapt, (items) => serializer.serializeRequest(items), contentType);
     },
     encodeLogs(logs) {
-      const readable: ReadableLogRecord[] = [];
-      const list = Array.isArray(logs) ? logs : [];
-      for (const log of list) {
-        const adapted = toReadableLogRecord(log, resource, scope);
-        if (adapted) readable.push(adapted);
-      }
       const serializer = json ? JsonLogsSerializer : ProtobufLogsSerializer;
-      const body = readable.length > 0 ? serializer.serializeRequest(readable) : undefined;
-      return {
-        body: body ?? new Uint8Array(0),
-        contentType,
-        count: readable.length,
-        dropped: list.length - readable.length,
-      };
+      const adapt = (log: LogRecordData) => toReadableLogRecord(log, resource, scope);
+      return encodeRecords(logs, adapt, (items) => serializer.serializeRequest(items), contentType);
     },
     encodeMetrics(resourceMetrics) {
       const serializer = json ? JsonMetricsSerializer : ProtobufMetricsSerializer;
@@ -333,6 +311,28 @@ export function mergeOtlpBodies(
   }
   const empty = Object.keys(merged).length === 0;
   return { body: empty ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(merged)), skipped };
+}
+
+/** Adapts what can be sent (counting the rest as dropped) and serializes it in one request. */
+function encodeRecords<Record, Readable>(
+  records: readonly Record[],
+  adapt: (record: Record) => Readable | undefined,
+  serialize: (items: Readable[]) => Uint8Array | undefined,
+  contentType: string,
+): EncodedRecords {
+  const readable: Readable[] = [];
+  const list = Array.isArray(records) ? records : [];
+  for (const record of list) {
+    const adapted = adapt(record);
+    if (adapted) readable.push(adapted);
+  }
+  const body = readable.length > 0 ? serialize(readable) : undefined;
+  return {
+    body: body ?? new Uint8Array(0),
+    contentType,
+    count: readable.length,
+    dropped: list.length - readable.length,
+  };
 }
 
 /** Our attribute map as the SDK's; values that OTLP cannot carry (nested objects, NaN) are left out. */

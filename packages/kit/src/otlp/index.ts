@@ -30,3 +30,4 @@ export {
 } from "./http-sender.js";
 export { ensureNonZero, hashToHex, isValidSpanId, isValidTraceId } from "./ids.js";
 export type { Attributes, AttributeValue, LogRecordData, SpanRecord, TurnExport } from "./records.js";
+export { definedAttributes, type TimedCall, toCallTiming } from "./span-fields.js";
