@@ -205,7 +205,7 @@ describe("export pipeline over HTTP", () => {
 
   it("waits at least Retry-After after a 429", async () => {
     receiver.respondWith({ status: 429, headers: { "retry-after": "1" } }, 1);
-    const pipeline = open({ retry: { initialDelayMs: 1, maxDelayMs: 5 } });
+    const pipeline = open({ retry: { initialDelayMs: 1, maxDelayMs: 2000 } });
     pipeline.start();
     pipeline.enqueue("a", 1);
     await waitFor(() => pipeline.stats().exported === 1, 4000);
@@ -214,20 +214,62 @@ describe("export pipeline over HTTP", () => {
     expect((retried?.receivedAt ?? 0) - (refused?.receivedAt ?? 0)).toBeGreaterThanOrEqual(1000);
   });
 
-  it("splits on 413 and drops only the single item that is still too large", async () => {
+  it("never waits longer than maxDelayMs, whatever Retry-After asks (999999999 s, a date in 2099)", async () => {
+    const script = [
+      { status: 429, headers: { "retry-after": "999999999" } },
+      { status: 503, headers: { "retry-after": "Wed, 01 Jan 2099 00:00:00 GMT" } },
+    ];
+    receiver.setDefaultAnswer(() => script.shift() ?? { status: 200 });
+    const pipeline = open({ retry: { initialDelayMs: 1, maxDelayMs: 300 } });
+    pipeline.start();
+    pipeline.enqueue("a", 1);
+    await waitFor(() => pipeline.stats().exported === 1, 4000);
+    expect(receiver.requests.map((request) => request.status)).toEqual([429, 503, 200]);
+    const times = receiver.requests.map((request) => request.receivedAt);
+    expect((times[1] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(300);
+    expect((times[2] ?? 0) - (times[0] ?? 0)).toBeLessThan(2000);
+  });
+
+  it("splits on 413 and dead-letters only the single item that is still too large, re-sendable", async () => {
     receiver.setMaxBodyBytes(2500);
     const pipeline = open({ maxBatchItems: 16 });
     pipeline.start();
     for (const id of ids(15)) pipeline.enqueue(id, { text: "s".repeat(100) });
     pipeline.enqueue("huge", { text: "h".repeat(5000) });
     await pipeline.flush();
-    await waitFor(() => pipeline.stats().exported === 15 && pipeline.stats().dropped.tooLarge === 1, 3000);
+    await waitFor(() => pipeline.stats().exported === 15 && pipeline.stats().deadLettered === 1, 3000);
     await pipeline.flush(); // the last file is deleted just after the count moves
     expect(new Set(acceptedIds(receiver))).toEqual(new Set(ids(15)));
     expect(acceptedIds(receiver)).toHaveLength(15);
     expect(receiver.requests.filter((request) => request.status === 413).length).toBeGreaterThanOrEqual(3);
-    expect(pipeline.stats()).toMatchObject({ retried: 0, pendingSpool: 0 });
+    expect(pipeline.stats()).toMatchObject({
+      retried: 0,
+      pendingSpool: 0,
+      deadLetterPending: 1,
+      dropped: { tooLarge: 0, rejected: 0 },
+    });
     expect(await batchFiles(dir)).toEqual([]);
+    // the proxy's limit is lifted: what it refused goes out again, once
+    receiver.setMaxBodyBytes(1_000_000);
+    expect(await pipeline.redeliverDeadLetters()).toEqual({ files: 1, items: 1 });
+    await waitFor(() => pipeline.stats().exported === 16, 3000);
+    expect(acceptedIds(receiver).filter((id) => id === "huge")).toHaveLength(1);
+    expect(pipeline.stats().deadLetterPending).toBe(0);
+    expect(await readdir(join(dir, "dead-letter"))).toEqual([]);
+  });
+
+  it("dead-letters every item of a proxy that refuses everything with 413, and loses none", async () => {
+    receiver.respondWith({ status: 413 }, 1000);
+    const pipeline = open({ maxBatchItems: 8 });
+    pipeline.start();
+    for (const id of ids(20)) pipeline.enqueue(id, 1);
+    await pipeline.flush();
+    await waitFor(() => pipeline.stats().deadLettered === 20, 5000);
+    expect(pipeline.stats()).toMatchObject({ exported: 0, dropped: { tooLarge: 0, rejected: 0 } });
+    receiver.reset();
+    await pipeline.redeliverDeadLetters();
+    await waitFor(() => pipeline.stats().exported === 20, 5000);
+    expect(new Set(acceptedIds(receiver))).toEqual(new Set(ids(20)));
   });
 
   it("moves a batch rejected with 400 to the dead-letter directory and goes on", async () => {
@@ -247,18 +289,20 @@ describe("export pipeline over HTTP", () => {
     expect(pipeline.stats()).toMatchObject({ deadLettered: 1, exported: 1, dropped: { rejected: 0 } });
   });
 
-  it("pauses on 401 without losing anything and resumes after the credentials change", async () => {
-    receiver.respondWith({ status: 401 });
-    const pipeline = open({ maxBatchItems: 10 });
+  it("pauses on 401 without losing anything, probing one request at a time, and resumes once fixed", async () => {
+    receiver.respondWith({ status: 401 }, 1000);
+    const pipeline = open({ maxBatchItems: 10, retry: { initialDelayMs: 50, maxDelayMs: 200 } });
     pipeline.start();
     for (const id of ids(25)) pipeline.enqueue(id, 1);
     await pipeline.flush();
     expect(pipeline.stats()).toMatchObject({ authPaused: true, exported: 0, pendingSpool: 25 });
-    const attemptsWhilePaused = receiver.requests.length;
-    await sleep(100);
-    expect(receiver.requests.length).toBe(attemptsWhilePaused);
+    await sleep(600);
+    // a probe per backoff step (at most every 200 ms here), never a burst
+    const probes = receiver.requests.length;
+    expect(probes).toBeGreaterThanOrEqual(2);
+    expect(probes).toBeLessThanOrEqual(13);
+    // the backend is fixed without any config change: the next probe resumes delivery by itself
     receiver.reset();
-    pipeline.resumeAfterAuthChange();
     await waitFor(() => pipeline.stats().exported === 25, 3000);
     await pipeline.flush(); // the last file is deleted just after the count moves
     expect(new Set(acceptedIds(receiver))).toEqual(new Set(ids(25)));

@@ -2,7 +2,8 @@
  * Scores to Langfuse: one `POST <baseUrl>/api/public/scores` per score (the endpoint takes one at a
  * time), in batch order. Score ids are stable, so re-sending a batch after a partial failure updates
  * the scores that already landed instead of duplicating them. A score Langfuse refuses as invalid
- * is dropped and counted on its own: it must not hold the scores behind it back for good.
+ * is handed back to the pipeline on its own (it keeps it in the dead-letter spool, re-sendable): it
+ * must not hold the scores behind it back for good.
  */
 import {
   classifyHttpResponse,
@@ -10,6 +11,7 @@ import {
   readBoundedBody,
   type SendBatch,
   type SendResult,
+  toLogText,
 } from "@clawscope/kit";
 import type { ScoreBody } from "../mapping/to-scores.js";
 import type { AuthGate } from "./auth-failure.js";
@@ -32,7 +34,7 @@ export interface ScoreSenderOptions {
 export interface ScoreSenderStats {
   requests: number;
   accepted: number;
-  /** Scores Langfuse refused as invalid (4xx other than auth): dropped, never retried. */
+  /** Scores Langfuse refused as invalid (4xx other than auth): dead-lettered by the pipeline, not retried. */
   invalidDropped: number;
   lastInvalid?: string;
 }
@@ -90,6 +92,7 @@ export function createScoreSender(options: ScoreSenderOptions): ScoreSender {
     async send(items, signal) {
       const waiting = options.authGate.waiting();
       if (waiting) return waiting;
+      const rejected: Array<{ id: string; reason: string }> = [];
       for (const item of Array.isArray(items) ? items : []) {
         const score = item?.payload;
         if (!score || typeof score !== "object" || typeof score.name !== "string") continue;
@@ -106,24 +109,20 @@ export function createScoreSender(options: ScoreSenderOptions): ScoreSender {
         if (result.kind === "reject" || result.kind === "too-large") {
           stats.invalidDropped += 1;
           stats.lastInvalid = result.reason;
-          options.logger?.limited(
-            "warn",
-            "score-invalid",
-            `Langfuse refused score "${score.name}" (${result.reason}); dropped (${stats.invalidDropped} so far)`,
-          );
+          rejected.push({ id: item.id, reason: result.reason });
           continue;
         }
         // retry or auth: the whole batch again later (ids are stable, so nothing doubles)
         return result;
       }
-      return { kind: "ok" };
+      return rejected.length > 0 ? { kind: "ok", rejected } : { kind: "ok" };
     },
     stats: () => ({ ...stats }),
   };
 }
 
 function toOneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim().slice(0, 200);
+  return toLogText(text.trim(), 200);
 }
 
 function describeNetworkError(error: unknown): string {

@@ -78,11 +78,14 @@ describe("score sender", () => {
     });
   });
 
-  it("drops a score Langfuse refuses as invalid and sends the rest; retries the batch on 5xx", async () => {
+  it("hands a score Langfuse refuses back to the pipeline (dead letter) and sends the rest; retries on 5xx", async () => {
     const { scores } = senders();
     receiver.respondWith({ status: 400, body: '{"message":"Invalid request data"}' }, 1);
     const result = await scores.send([item("1", score("bad")), item("2", score("good"))], signal());
-    expect(result).toEqual({ kind: "ok" });
+    expect(result).toEqual({
+      kind: "ok",
+      rejected: [{ id: "1", reason: 'scores: HTTP 400 ({"message":"Invalid request data"})' }],
+    });
     expect(scores.stats()).toMatchObject({ accepted: 1, invalidDropped: 1 });
     receiver.respondWith({ status: 503, headers: { "retry-after": "7" } }, 1);
     const retry = await scores.send([item("3", score("later"))], signal());
@@ -117,7 +120,8 @@ describe("trace sender through the kit's pipeline", () => {
       name: "test-traces",
       send: traces.send,
       flushIntervalMs: 20,
-      retry: { initialDelayMs: 10, maxDelayMs: 50 },
+      // Retry-After is honoured up to the ceiling: here above the 1 s the backend asks for
+      retry: { initialDelayMs: 10, maxDelayMs: 1500 },
     });
     pipeline.start();
     for (const id of ["1", "2", "3"]) pipeline.enqueue(id, span(id.repeat(16)));

@@ -7,6 +7,7 @@
  * backends de-duplicate.
  */
 import { basename } from "node:path";
+import { toLogText } from "../privacy/log-text.js";
 import { createItemQueue } from "./item-queue.js";
 import type { ExportPipelineOptions } from "./pipeline-options.js";
 import { resolvePipelineOptions } from "./pipeline-options.js";
@@ -31,6 +32,8 @@ export interface ExportPipeline<T> {
   stats(): PipelineStats;
   /** Ends an auth pause (call it after the backend's credentials changed) and retries at once. */
   resumeAfterAuthChange(): void;
+  /** Puts the items of `dead-letter/` back at the end of the spool and sends them; says how many. */
+  redeliverDeadLetters(): Promise<{ files: number; items: number }>;
 }
 
 interface Batch<T> {
@@ -72,6 +75,8 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
   let diskRetryAt = 0;
   let spoolCredit = 0; // bytes about to be freed (a batch being split), not counted against the bound
   let failures = 0;
+  let deadLetterItems = 0;
+  let authFailures = 0;
   let retryAt = 0;
   let authPaused = false;
   let retryTimer: unknown;
@@ -104,7 +109,7 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
       if (timeoutMs !== undefined) timer = clock.setTimer(() => finish(false), timeoutMs);
     });
   const noteError = (message: string) => {
-    lastError = { message, at: clock.now() };
+    lastError = { message: toLogText(message, 500), at: clock.now() };
   };
   const diskTrouble = (what: string, error: unknown) => {
     diskRetryAt = clock.now() + DISK_RETRY_MS;
@@ -287,12 +292,46 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     }, config.flushIntervalMs);
   };
 
+  /**
+   * Keeps refused items in `dead-letter/` (bounded): counted, and re-sendable with
+   * `redeliverDeadLetters` or `openclaw clawscope redeliver`. Without room (or a spool) they are
+   * dropped, and counted as such.
+   */
+  const deadLetter = async (seq: number, items: ExportItem<T>[], reason: string): Promise<void> => {
+    if (items.length === 0) return;
+    const written = spool
+      ? await spool
+          .deadLetter(seq, items.map((item) => toSpoolLine(item)).join(""), reason, items.length)
+          .catch((error: unknown) => {
+            diskTrouble("writing the dead-letter file", error);
+            return false;
+          })
+      : false;
+    if (written) {
+      counters.deadLettered += items.length;
+      deadLetterItems += items.length;
+    } else dropped.rejected += items.length;
+    const where = written
+      ? `kept in ${spool?.deadLetterDir} (re-send with: openclaw clawscope redeliver)`
+      : spool
+        ? "dropped: the dead-letter directory is full"
+        : "dropped: no spool to keep it in";
+    logger.limited(
+      "error",
+      `${label}:reject`,
+      `${label}: the backend refused ${items.length} item(s) (${toLogText(reason)}); ${where}`,
+    );
+  };
+
   const settle = async (batch: Batch<T>, items: ExportItem<T>[], result: SendResult) => {
     if (result.kind === "ok") {
       discard(batch);
-      counters.exported += items.length;
+      const refused = rejectedItems(items, result.rejected);
+      counters.exported += items.length - refused.items.length;
       failures = 0;
       retryAt = 0;
+      authFailures = 0;
+      await deadLetter(batch.seq, refused.items, refused.reason);
       await removeFile(batch.entry);
       return;
     }
@@ -303,10 +342,17 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
       const delay = policy.delayFor(failures, result.retryAfterMs);
       retryAt = clock.now() + delay;
       const waiting = pending.size + memoryOnlyItems + spooledItems;
+      if (result.retryAfterMs !== undefined && result.retryAfterMs > config.retry.maxRetryAfterMs) {
+        logger.limited(
+          "warn",
+          `${label}:retry-after`,
+          `${label}: the backend asked to wait ${Math.round(result.retryAfterMs / 1000)} s (Retry-After); trying again after ${Math.round(config.retry.maxRetryAfterMs / 1000)} s, the longest wait retryMaxDelayMs allows`,
+        );
+      }
       logger.limited(
         "warn",
         `${label}:retry`,
-        `${label}: send failed (${result.reason}); retrying in ${delay} ms, ${waiting} items waiting`,
+        `${label}: send failed (${toLogText(result.reason)}); retrying in ${delay} ms, ${waiting} items waiting`,
       );
     } else if (result.kind === "too-large" && items.length > 1) {
       const middle = Math.ceil(items.length / 2);
@@ -321,48 +367,30 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
       }
       ready.splice(index, 0, ...halves.map((half) => half.batch));
       await removeFile(batch.entry);
-    } else if (result.kind === "too-large") {
-      discard(batch);
-      dropped.tooLarge += batch.itemCount;
-      logger.limited(
-        "error",
-        `${label}:too-large`,
-        `${label}: the backend refuses a single item as too large (${result.reason}); dropped (${dropped.tooLarge} so far)`,
-      );
-      await removeFile(batch.entry);
     } else if (result.kind === "auth") {
+      // probe again with backoff, one request at a time, so a fixed credential resumes delivery soon
       authPaused = true;
+      authFailures += 1;
+      const delay = Math.min(policy.delayFor(authFailures), config.authRetryMs);
       const where = spool ? "in the spool" : "in memory";
-      const seconds = Math.round(config.authRetryMs / 1000);
       logger.limited(
         "error",
         `${label}:auth`,
-        `${label}: the backend refused the credentials (${result.reason}); export paused, data kept ${where}; resumes when the config changes or in ${seconds} s`,
+        `${label}: the backend refused the credentials (${toLogText(result.reason)}); data kept ${where}, one request tries again with backoff (at most every ${Math.round(config.authRetryMs / 1000)} s) and at once when the config changes`,
       );
       if (authTimer !== undefined) clock.clearTimer(authTimer);
-      authTimer = clock.setTimer(() => {
-        authTimer = undefined;
-        authPaused = false;
-        kickSender();
-      }, config.authRetryMs);
-    } else {
-      discard(batch);
-      const written = spool
-        ? await spool
-            .deadLetter(batch.seq, items.map((item) => toSpoolLine(item)).join(""), result.reason)
-            .catch((error: unknown) => {
-              diskTrouble("writing the dead-letter file", error);
-              return false;
-            })
-        : false;
-      if (written) counters.deadLettered += items.length;
-      else dropped.rejected += batch.itemCount;
-      const where = written ? `moved to ${spool?.deadLetterDir}` : "dropped (no room in dead-letter)";
-      logger.limited(
-        "error",
-        `${label}:reject`,
-        `${label}: the backend rejected a batch of ${items.length} items (${result.reason}); ${where}`,
+      authTimer = clock.setTimer(
+        () => {
+          authTimer = undefined;
+          authPaused = false;
+          kickSender();
+        },
+        Math.max(1, delay),
       );
+    } else {
+      // a refusal of the batch (4xx), or of a single item as too large: retrying cannot help
+      discard(batch);
+      await deadLetter(batch.seq, items, result.reason);
       await removeFile(batch.entry);
     }
   };
@@ -485,9 +513,34 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
           `${label}: ignoring unexpected file(s) in ${spool.dir}: ${unreadable.slice(0, 5).join(", ")}`,
         );
       await makeRoom(0, 0);
+      deadLetterItems = (await spool.listDeadLetters()).reduce((sum, file) => sum + file.items, 0);
     } catch (error) {
       diskTrouble("opening the spool", error);
     }
+  };
+
+  const redeliver = async (): Promise<{ files: number; items: number }> => {
+    if (!spool || (phase !== "running" && phase !== "idle")) return { files: 0, items: 0 };
+    await recovered;
+    let files = 0;
+    let moved = 0;
+    for (const file of await spool.listDeadLetters()) {
+      const read = await spool.readDeadLetter<T>(file.path);
+      for (let start = 0; start < read.items.length; start += config.maxBatchItems) {
+        const cut = toBatch(read.items.slice(start, start + config.maxBatchItems));
+        await persist([cut]);
+        ready.push(cut.batch);
+      }
+      await spool.removeDeadLetter(file.path, file.bytes);
+      deadLetterItems = Math.max(0, deadLetterItems - (file.items || read.items.length));
+      files += 1;
+      moved += read.items.length;
+    }
+    if (moved > 0) {
+      logger.info(`${label}: ${moved} dead-lettered item(s) from ${files} file(s) queued again`);
+      kickSender();
+    }
+    return { files, items: moved };
   };
 
   return {
@@ -548,12 +601,19 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
         dropped: { ...dropped },
         ...(lastError ? { lastError: { ...lastError } } : {}),
         authPaused,
+        deadLetterPending: deadLetterItems,
       };
     },
+    redeliverDeadLetters: () =>
+      redeliver().catch((error: unknown) => {
+        diskTrouble("re-sending dead letters", error);
+        return { files: 0, items: 0 };
+      }),
     resumeAfterAuthChange() {
       if (authTimer !== undefined) clock.clearTimer(authTimer);
       authTimer = undefined;
       authPaused = false;
+      authFailures = 0;
       failures = 0;
       retryAt = 0;
       kickSender();
@@ -593,4 +653,19 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     }
     notify();
   }
+}
+
+/** The items a backend refused one by one, and why (the first reason stands for all, in one line). */
+function rejectedItems<T>(
+  items: readonly ExportItem<T>[],
+  rejected: readonly { id: string; reason: string }[] | undefined,
+): { items: ExportItem<T>[]; reason: string } {
+  if (!Array.isArray(rejected) || rejected.length === 0) return { items: [], reason: "" };
+  const ids = new Map<string, string>();
+  for (const entry of rejected) {
+    if (entry && typeof entry.id === "string") ids.set(entry.id, String(entry.reason ?? "refused"));
+  }
+  const refused = items.filter((item) => ids.has(item.id));
+  const reason = refused.length > 0 ? (ids.get(refused[0]?.id ?? "") ?? "refused") : "";
+  return { items: refused, reason };
 }

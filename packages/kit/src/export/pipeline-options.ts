@@ -32,9 +32,12 @@ export interface ExportPipelineOptions<T> {
   maxSpoolFiles?: number;
   /** Bound of `<spoolDir>/dead-letter/` (default 16 MiB). */
   maxDeadLetterBytes?: number;
-  /** Backoff between attempts (full jitter, `Retry-After` honoured). */
+  /**
+   * Backoff between attempts (full jitter). A backend's `Retry-After` is honoured up to
+   * `maxRetryAfterMs` (default: `maxDelayMs`), so no wait is ever longer than the operator allows.
+   */
   retry?: { initialDelayMs?: number; maxDelayMs?: number; multiplier?: number; maxRetryAfterMs?: number };
-  /** After a 401/403, try again on its own after this long (default 5 minutes). */
+  /** After a 401/403, the longest wait between single probing requests (default: the retry's `maxDelayMs`). */
   authRetryMs?: number;
   /** One `send` is aborted after this long (default 30 000 ms). */
   requestTimeoutMs?: number;
@@ -100,6 +103,7 @@ export function resolvePipelineOptions<T>(options: ExportPipelineOptions<T>): Re
   const name = typeof options.name === "string" && options.name !== "" ? options.name : "export";
   const base = options.logger ?? silentLogger;
   const retry = options.retry ?? {};
+  const maxDelayMs = count(retry.maxDelayMs, 60_000, 0);
   return {
     name,
     send: options.send,
@@ -113,11 +117,11 @@ export function resolvePipelineOptions<T>(options: ExportPipelineOptions<T>): Re
     maxDeadLetterBytes: count(options.maxDeadLetterBytes, 16 * MIB, 0),
     retry: {
       initialDelayMs: count(retry.initialDelayMs, 1000, 0),
-      maxDelayMs: count(retry.maxDelayMs, 60_000, 0),
+      maxDelayMs,
       multiplier: typeof retry.multiplier === "number" && retry.multiplier >= 1 ? retry.multiplier : 2,
-      maxRetryAfterMs: count(retry.maxRetryAfterMs, 600_000, 0),
+      maxRetryAfterMs: Math.min(count(retry.maxRetryAfterMs, maxDelayMs, 0), maxDelayMs),
     },
-    authRetryMs: count(options.authRetryMs, 300_000),
+    authRetryMs: Math.min(count(options.authRetryMs, maxDelayMs), maxDelayMs),
     requestTimeoutMs: count(options.requestTimeoutMs, 30_000),
     logger: isPackLogger(base) ? base : createPackLogger(base, "clawscope"),
     clock: options.clock ?? systemClock,

@@ -18,15 +18,19 @@ describe("createRetryPolicy", () => {
     expect(zero.delayFor(7)).toBe(0);
   });
 
-  it("never waits less than Retry-After, capped by maxRetryAfterMs", () => {
+  it("never waits less than Retry-After, and never longer than the operator's ceiling", () => {
     const policy = createRetryPolicy({
       initialDelayMs: 100,
-      maxDelayMs: 1000,
+      maxDelayMs: 10_000,
       maxRetryAfterMs: 5000,
       random: () => 0,
     });
     expect(policy.delayFor(1, 2500)).toBe(2500);
     expect(policy.delayFor(1, 60_000)).toBe(5000);
+    // a Retry-After beyond maxDelayMs (999999999 s, a date in 2099) waits maxDelayMs, no more
+    const ceiling = createRetryPolicy({ initialDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 5000 });
+    expect(ceiling.delayFor(1, 999_999_999_000)).toBe(1000);
+    expect(createRetryPolicy({ maxDelayMs: 60_000 }).delayFor(1, 3_600_000)).toBe(60_000);
     const high = createRetryPolicy({ initialDelayMs: 100, maxDelayMs: 1000, random: () => 0.999_999 });
     expect(high.delayFor(5, 10)).toBe(1000);
   });

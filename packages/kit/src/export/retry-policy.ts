@@ -8,7 +8,7 @@ export interface RetryPolicyOptions {
   maxDelayMs?: number;
   /** Growth of the ceiling per consecutive failure (default 2). */
   multiplier?: number;
-  /** Largest `Retry-After` honoured, in ms (default 10 minutes). */
+  /** Largest `Retry-After` honoured, in ms (default and ceiling: `maxDelayMs`). */
   maxRetryAfterMs?: number;
   /** Source of randomness in [0, 1); injectable for tests (default `Math.random`). */
   random?: () => number;
@@ -32,7 +32,8 @@ export function createRetryPolicy(options: RetryPolicyOptions = {}): RetryPolicy
   const initial = positive(options.initialDelayMs, 1000);
   const max = Math.max(initial, positive(options.maxDelayMs, 60_000));
   const multiplier = Math.max(1, positive(options.multiplier, 2));
-  const maxRetryAfter = positive(options.maxRetryAfterMs, 600_000);
+  // a server asking for longer than the operator's ceiling is asked again at the ceiling
+  const maxRetryAfter = Math.min(positive(options.maxRetryAfterMs, max), max);
   const random = options.random ?? Math.random;
   return {
     delayFor(failures, retryAfterMs) {

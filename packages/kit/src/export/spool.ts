@@ -47,9 +47,15 @@ export interface Spool {
   /** Deletes a batch file; a file already gone is fine. */
   remove(entry: SpoolEntry): Promise<void>;
   /** Writes a rejected batch to `dead-letter/`; false when that directory is full. */
-  deadLetter(seq: number, body: string, reason: string): Promise<boolean>;
+  deadLetter(seq: number, body: string, reason: string, itemCount?: number): Promise<boolean>;
   /** Moves an unreadable batch file into `dead-letter/` for inspection, or deletes it when that is full. */
   quarantine(entry: SpoolEntry): Promise<void>;
+  /** The dead-letter files of rejected batches (not quarantined ones), oldest first, with their item counts. */
+  listDeadLetters(): Promise<Array<{ path: string; bytes: number; items: number }>>;
+  /** The items of one dead-letter file (its header line left out). */
+  readDeadLetter<T>(file: string): Promise<SpoolReadResult<T>>;
+  /** Deletes a dead-letter file once its items are back in the spool. */
+  removeDeadLetter(file: string, bytes: number): Promise<void>;
 }
 
 const BATCH_FILE = /^batch-(\d{1,16})-(\d{1,9})\.jsonl$/;
@@ -59,6 +65,9 @@ const TEMP_SUFFIX = ".tmp";
 export function toSpoolFileName(seq: number, itemCount: number): string {
   return `batch-${String(seq).padStart(12, "0")}-${itemCount}.jsonl`;
 }
+
+/** A dead-letter file of a rejected batch: `rejected-<seq>-<time>[-<count>].jsonl`. */
+const DEAD_LETTER_FILE = /^rejected-(\d{1,16})-(\d{1,16})(?:-(\d{1,9}))?\.jsonl$/;
 
 /** One JSON line of a batch file. */
 export function toSpoolLine<T>(item: ExportItem<T>): string {
@@ -189,17 +198,48 @@ export function createSpool(options: SpoolOptions): Spool {
         files = Math.max(0, files - 1);
       }
     },
-    async deadLetter(seq, body, reason) {
+    async deadLetter(seq, body, reason, itemCount) {
       await countDeadLetter();
       const header = `${JSON.stringify({ deadLetter: { reason, at: new Date().toISOString() } })}\n`;
       const size = Buffer.byteLength(header) + Buffer.byteLength(body);
       if (deadLetterBytes + size > options.maxDeadLetterBytes) return false;
       await ensureDirs();
-      const path = join(deadLetterDir, `rejected-${String(seq).padStart(12, "0")}-${Date.now()}.jsonl`);
+      const count = itemCount === undefined ? "" : `-${itemCount}`;
+      const path = join(
+        deadLetterDir,
+        `rejected-${String(seq).padStart(12, "0")}-${Date.now()}${count}.jsonl`,
+      );
       await writeFile(path + TEMP_SUFFIX, header + body, "utf8");
       await rename(path + TEMP_SUFFIX, path);
       deadLetterBytes += size;
       return true;
+    },
+    async listDeadLetters() {
+      const found: Array<{ path: string; bytes: number; items: number; seq: number }> = [];
+      for (const name of await readdir(deadLetterDir).catch(() => [] as string[])) {
+        const match = DEAD_LETTER_FILE.exec(name);
+        if (!match) continue;
+        const path = join(deadLetterDir, name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info?.isFile()) continue;
+        found.push({ path, bytes: info.size, items: Number(match[3] ?? 0), seq: Number(match[1]) });
+      }
+      found.sort((left, right) => left.seq - right.seq || (left.path < right.path ? -1 : 1));
+      return found.map(({ path, bytes, items }) => ({ path, bytes, items }));
+    },
+    async readDeadLetter<T>(file: string) {
+      const body = await readFile(file, "utf8");
+      // the first line is the header saying why the batch was refused
+      const lines = body.split("\n");
+      return parseSpoolBody<T>(lines.slice(1).join("\n"), 0);
+    },
+    async removeDeadLetter(file, size) {
+      try {
+        await unlink(file);
+      } catch (error) {
+        if (errorCode(error) !== "ENOENT") throw error;
+      }
+      deadLetterBytes = Math.max(0, deadLetterBytes - size);
     },
     async quarantine(entry) {
       await countDeadLetter();

@@ -13,7 +13,8 @@ export interface ExportItem<T = unknown> {
 
 /** What one send attempt came to; `classifyHttpResponse` derives it from an HTTP answer. */
 export type SendResult =
-  | { kind: "ok" }
+  /** Delivered; `rejected` names items the backend refused one by one (they go to the dead-letter spool). */
+  | { kind: "ok"; rejected?: ItemRejection[] }
   /** Transient: network error, 408, 429, 5xx. `retryAfterMs` from a `Retry-After` header. */
   | { kind: "retry"; reason: string; retryAfterMs?: number }
   /** 413: the pipeline splits the batch and sends the halves. */
@@ -22,6 +23,12 @@ export type SendResult =
   | { kind: "auth"; reason: string }
   /** Any other 4xx: retrying cannot help; the batch goes to the dead-letter spool, not the void. */
   | { kind: "reject"; reason: string };
+
+/** One item a backend refused on its own while accepting the rest (a per-item 400 in a 207 answer). */
+export interface ItemRejection {
+  id: string;
+  reason: string;
+}
 
 /** The backend-specific half of the pipeline. Must not throw; a throw counts as `retry`. */
 export type SendBatch<T> = (items: ExportItem<T>[], signal: AbortSignal) => Promise<SendResult>;
@@ -51,6 +58,8 @@ export interface PipelineStats {
   /** Items moved to the dead-letter directory (rejected by the backend as invalid). */
   deadLettered: number;
   lastError?: { message: string; at: number };
-  /** True while paused after a 401/403. */
+  /** True while paused after a 401/403 (a single request probes again with backoff). */
   authPaused: boolean;
+  /** Items waiting in the dead-letter directory, to be re-sent with `redeliverDeadLetters` or the CLI. */
+  deadLetterPending?: number;
 }

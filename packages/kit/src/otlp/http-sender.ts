@@ -15,6 +15,7 @@ import {
 import { classifyHttpResponse } from "../export/http-result.js";
 import { readBoundedBody } from "../export/read-body.js";
 import type { ExportItem, SendBatch, SendResult } from "../export/types.js";
+import { toLogText } from "../privacy/log-text.js";
 import { createPackLogger, type KitLogger, type PackLogger } from "../runtime/logger.js";
 import {
   createOtlpEncoder,
@@ -410,11 +411,7 @@ function describeNetworkError(error: unknown): string {
   return toOneLine(`${error.message}${causeMessage}`);
 }
 
-/** One short line, without anything that looks like URL credentials. */
+/** One short printable line, without anything that looks like URL credentials. */
 function toOneLine(text: string): string {
-  return text
-    .replace(/\/\/[^/\s@]*@/g, "//")
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, 200);
+  return toLogText(text.replace(/\/\/[^/\s@]*@/g, "//").trim(), 200);
 }

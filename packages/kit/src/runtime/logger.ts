@@ -1,4 +1,5 @@
 /** Logging through the host logger only, prefixed and rate-limited so a dead backend cannot flood it. */
+import { toLogText } from "../privacy/log-text.js";
 
 /** The shape of the host's `PluginLogger` that the pack uses. */
 export interface KitLogger {
@@ -42,7 +43,8 @@ export function createPackLogger(
   const write = (level: "debug" | "info" | "warn" | "error", message: string): void => {
     try {
       const sink = base[level] ?? base.info;
-      sink.call(base, prefix + message);
+      // a backend's answer can hold any byte: every line leaves printable and bounded
+      sink.call(base, prefix + toLogText(message));
     } catch {
       // a broken host logger must not break the pack
     }

@@ -53,7 +53,7 @@ describe("a misbehaving host", () => {
       createPackPlugin(createSpec("clawscope-hard"), { subscribe: bus }).register(api),
     ).not.toThrow();
     expect(services.map((service) => service.id)).toEqual(["clawscope-hard"]);
-    expect([...methods.keys()]).toEqual(["clawscope-hard.status"]);
+    expect([...methods.keys()]).toEqual(["clawscope-hard.status", "clawscope-hard.redeliver"]);
     expect(logs.messages("error")).toEqual(["clawscope-hard: could not register hooks: unknown hook"]);
   });
 

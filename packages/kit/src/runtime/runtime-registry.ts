@@ -10,6 +10,8 @@ export interface LiveRuntime {
   stateDir: string;
   handleHook: (name: string, event: unknown, context: unknown) => void;
   health: () => HealthSnapshot;
+  /** Sends what the backend refused before (the dead letters) again; says how many items. */
+  redeliver?: () => Promise<{ files: number; items: number }>;
   stop: () => Promise<void>;
 }
 

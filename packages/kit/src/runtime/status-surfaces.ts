@@ -7,6 +7,7 @@
 import os from "node:os";
 import path from "node:path";
 import { readField } from "../events/read-event.js";
+import { moveDeadLettersToSpool } from "../export/dead-letter-files.js";
 import { formatHealthLine } from "../health/health.js";
 import { describeError } from "./describe-error.js";
 import type { HostPluginApi } from "./host-api.js";
@@ -18,6 +19,20 @@ export function registerStatusSurfaces(pluginId: string, api: HostPluginApi): vo
   api.registerGatewayMethod?.(`${pluginId}.status`, ({ respond }) => {
     try {
       respond(true, readRuntime(pluginId)?.health() ?? { pluginId, state: "stopped" });
+    } catch (error) {
+      try {
+        respond(false, undefined, { code: "UNAVAILABLE", message: describeError(error) });
+      } catch {}
+    }
+  });
+  api.registerGatewayMethod?.(`${pluginId}.redeliver`, async ({ respond }) => {
+    try {
+      const runtime = readRuntime(pluginId);
+      if (runtime?.redeliver === undefined) {
+        respond(false, undefined, { code: "UNAVAILABLE", message: `${pluginId} is not running` });
+        return;
+      }
+      respond(true, { pluginId, ...(await runtime.redeliver()) });
     } catch (error) {
       try {
         respond(false, undefined, { code: "UNAVAILABLE", message: describeError(error) });
@@ -72,10 +87,49 @@ function registerCli(api: HostPluginApi): void {
             process.stdout.write(`${formatHealthLine(snapshot)} (as of ${age}s ago)\n`);
           }
         });
+      command
+        .command("redeliver")
+        .description(
+          "move what backends refused (the spools' dead letters) back into the spools: sent at the next gateway start; while the gateway runs, use `openclaw gateway call <plugin id>.redeliver`",
+        )
+        .option("--json", "print JSON")
+        .option("--state-dir <dir>", "OpenClaw state dir (default: $OPENCLAW_STATE_DIR or ~/.openclaw)")
+        .action(async (options: { json?: boolean; stateDir?: string }) => {
+          const stateDir =
+            options.stateDir ?? process.env.OPENCLAW_STATE_DIR ?? path.join(os.homedir(), ".openclaw");
+          const pluginsDir = path.join(stateDir, "plugins");
+          const { readdir } = await import("node:fs/promises");
+          const plugins = (await readdir(pluginsDir).catch(() => [] as string[]))
+            .filter((name) => name.startsWith("clawscope-"))
+            .sort();
+          const moved = [];
+          for (const plugin of plugins) {
+            for (const result of await moveDeadLettersToSpool(path.join(pluginsDir, plugin))) {
+              moved.push({ pluginId: plugin, ...result });
+            }
+          }
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify(moved, null, 2)}\n`);
+            return;
+          }
+          if (moved.length === 0) {
+            process.stdout.write(`no dead letters under ${pluginsDir}\n`);
+            return;
+          }
+          for (const entry of moved) {
+            process.stdout.write(
+              `${entry.pluginId}: ${entry.items} item(s) from ${entry.files} file(s) back in ${entry.spoolDir}; sent at the next gateway start\n`,
+            );
+          }
+        });
     },
     {
       descriptors: [
-        { name: "clawscope", description: "clawscope observability pack: status", hasSubcommands: true },
+        {
+          name: "clawscope",
+          description: "clawscope observability pack: status, redeliver",
+          hasSubcommands: true,
+        },
       ],
     },
   );
