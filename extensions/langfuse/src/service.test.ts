@@ -204,7 +204,7 @@ describe("clawscope-langfuse contract", () => {
     const failedGeneration = errorSpans.find((span) => typeOf(span) === "generation");
     expect(attribute(failedGeneration, "langfuse.observation.level")).toBe("ERROR");
     expect(attribute(failedGeneration, "langfuse.observation.status_message")).toBe(
-      "invalid_request: http_400: 400 mock upstream failure 400",
+      "invalid_request: the provider rejected the request (HTTP 400)",
     );
     expect(
       attribute(

@@ -3,7 +3,7 @@
  * operational event becomes metrics (never sampled), and all of it leaves through the kit's
  * pipelines — spooled, retried, flushed on stop — over OTLP/HTTP with private providers only.
  */
-import type { PackService, PackStartContext } from "@clawscope/kit";
+import { type PackService, type PackStartContext, toTurnAmendment } from "@clawscope/kit";
 import { createOtlpEncoder, createOtlpSender, type TurnExport } from "@clawscope/kit/otlp";
 import { type OtelConfig, resolveOtlpTargets, toResourceAttributes } from "./config.js";
 import { shouldKeepTurn } from "./mapping/sampling.js";
@@ -62,6 +62,7 @@ export async function startOtel(context: PackStartContext<OtelConfig>): Promise<
   if (targets.metrics.enabled || config.prometheus.enabled) await metrics.start();
 
   const sampled = { kept: 0, sampledOut: 0, byReason: {} as Record<string, number> };
+  const amendments = { total: 0, notAdditive: 0 };
   const exportRecords = (id: string, record: TurnExport) => {
     if (record.spans.length > 0) traces?.enqueue(id, { id, spans: record.spans, logs: [] });
     if (record.logs.length > 0) logs?.enqueue(id, { id, spans: [], logs: record.logs });
@@ -76,6 +77,12 @@ export async function startOtel(context: PackStartContext<OtelConfig>): Promise<
     onTurn(turn) {
       // metrics count every turn; sampling only thins traces and logs
       metrics.record(toMetricRecordings(turn));
+      if (turn.revision > 1) {
+        // OTLP has no upsert: an amended turn's spans would arrive twice, so its counters carry it
+        amendments.total += 1;
+        if (toTurnAmendment(turn)?.additive === false) amendments.notAdditive += 1;
+        return;
+      }
       const decision = shouldKeepTurn(turn, config.sampling);
       sampled.byReason[decision.reason] = (sampled.byReason[decision.reason] ?? 0) + 1;
       if (!decision.keep) {
@@ -102,6 +109,7 @@ export async function startOtel(context: PackStartContext<OtelConfig>): Promise<
     status: () => ({
       protocol: config.protocol,
       sampling: sampled,
+      amendments,
       metrics: metrics.stats(),
       requests: {
         traces: tracesSender.stats().traces,

@@ -64,6 +64,7 @@ export { toCapturedContent } from "./privacy/captured-content.js";
 export { MAX_ERROR_TEXT_CHARS, toErrorText } from "./privacy/error-text.js";
 export { createIdHasher, type IdHasher } from "./privacy/hash-ids.js";
 export { loadOrCreateHashKey } from "./privacy/hash-key.js";
+export { MAX_LOG_TEXT_CHARS, toLogText } from "./privacy/log-text.js";
 export { type RedactOptions, redactText } from "./privacy/redact.js";
 export { redactValue } from "./privacy/redact-value.js";
 export { truncate } from "./privacy/truncate.js";
@@ -89,17 +90,28 @@ export type { PackService, PackStartContext } from "./runtime/pack-runtime.js";
 export { listRuntimes, readRuntime } from "./runtime/runtime-registry.js";
 export { readHealthFiles } from "./runtime/status-file.js";
 // turns
+export { type TurnAmendment, toTurnAmendment } from "./turns/amendment.js";
 export { type PriceTable, resolveCost } from "./turns/cost.js";
+export {
+  mayBeRetried,
+  readErrorStatus,
+  toCallFailureText,
+  toFailureReason,
+  toTurnFailureText,
+} from "./turns/failure-reason.js";
 export { createSessionRollups } from "./turns/session-rollups.js";
 export type {
   Cost,
   CostSource,
   ModelCall,
+  ModelFallback,
   SessionRollup,
   ToolCall,
   Turn,
+  TurnError,
   TurnIncomplete,
   TurnOutcome,
+  TurnRevisionFigures,
   Usage,
 } from "./turns/turn.js";
 export {

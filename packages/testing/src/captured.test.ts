@@ -28,7 +28,8 @@ function assemble(scenario: CapturedScenario, options: { bus?: boolean } = {}) {
     now = input.at;
     assembler.tick(now);
   });
-  assembler.tick(now + 2_000);
+  // a failed turn without the host's end-of-run word (hooks alone) waits for a fallback a little longer
+  assembler.tick(now + 10_000);
   return { turns, warnings, stats: assembler.stats() };
 }
 
@@ -155,7 +156,12 @@ describe("the turn assembler over every captured scenario", () => {
       sessionKey: "agent:main:err1",
       hostOutcome: "completed",
       outcome: "error",
-      error: { category: "Error", message: "400 mock upstream failure 400", source: "model.call.error" },
+      error: {
+        category: "Error",
+        status: 400,
+        reason: "the provider rejected the request (HTTP 400)",
+        source: "model.call.error",
+      },
       usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
       cost: { usd: 0, source: "provider" },
       usageSource: "model.calls",
@@ -248,7 +254,7 @@ describe("the turn assembler over every captured scenario", () => {
     const { turns } = assemble(loadCapturedScenario("e2e-provider-error-400"), { bus: false });
     expect(turns[0]).toMatchObject({
       outcome: "error",
-      error: { category: "Error", message: "400 mock upstream failure 400", source: "model_call_ended" },
+      error: { category: "Error", status: 400, source: "model_call_ended" },
     });
   });
 });

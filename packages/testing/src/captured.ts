@@ -51,6 +51,8 @@ export type CapturedInput =
   | { kind: "hook"; at: number; name: string; event: unknown; context: unknown };
 
 const RELATIVE_REFERENCE = "../shared/reference/openclaw-2026.9.6/captured";
+/** Our own recordings of the same gateway (`scripts/record-host.ts`), in the same shapes. */
+const RELATIVE_RECORDED = "packages/testing/recorded";
 
 /** The repository root: the nearest folder above this file holding `pnpm-workspace.yaml`. */
 export function findRepoRoot(start: string = path.dirname(fileURLToPath(import.meta.url))): string {
@@ -68,6 +70,16 @@ export function resolveCapturedDir(env: NodeJS.ProcessEnv = process.env): string
   const override = env.CLAWSCOPE_REFERENCE_DIR;
   if (override !== undefined && override.length > 0) return path.resolve(override);
   return path.resolve(findRepoRoot(), RELATIVE_REFERENCE);
+}
+
+/** The folder of our own recordings (retries, fallbacks, cron, heartbeat, CLI runs). */
+export function resolveRecordedDir(): string {
+  return path.resolve(findRepoRoot(), RELATIVE_RECORDED);
+}
+
+/** One of our own recordings, read like a shared captured scenario. */
+export function loadRecordedScenario(name: string): CapturedScenario {
+  return loadCapturedScenario(name, resolveRecordedDir());
 }
 
 /** Names of the recorded scenarios (folders), sorted. */

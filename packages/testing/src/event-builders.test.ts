@@ -53,7 +53,11 @@ describe("buildTurnEvents", () => {
       costUsd: built.totals.costUsd,
       usage: { input: 231, output: 52 },
     });
-    expect(built.events.every((row) => row.metadata.trusted === true)).toBe(true);
+    // the core events are trusted; the host's public end-of-run session state is not
+    expect(built.events.filter((row) => row.metadata.trusted !== true).map((row) => row.event.type)).toEqual([
+      "session.state",
+    ]);
+    expect(types.slice(-2)).toEqual(["session.state", "model.usage"]);
   });
 
   it("omits model.usage and marks the last assistant as failed when the final call errors", () => {
@@ -142,13 +146,17 @@ describe("the turn assembler against built runs", () => {
     expect(turns[0]?.toolCalls[0]?.outcome).toBe("success");
   });
 
-  it("counts events for an already closed turn as late and never emits it twice", () => {
+  it("never emits a turn twice for repeated input, and counts input too late to amend", () => {
     const built = toolRun();
     const { turns, feed, assembler, clock } = harness();
     feed(built.inputs);
+    // repeated input reopens the closed turn, changes nothing, and is not exported again
     feed(built.inputs.slice(0, 5));
+    expect(turns).toHaveLength(1);
+    expect(assembler.stats()).toMatchObject({ late: 0, amended: 0, open: 0, assembled: 1 });
     clock.now += 20 * 60_000;
     assembler.tick();
+    feed(built.inputs.slice(0, 5));
     expect(turns).toHaveLength(1);
     expect(assembler.stats()).toMatchObject({ late: 5, open: 0, assembled: 1 });
   });
@@ -218,8 +226,15 @@ describe("the turn assembler against built runs", () => {
     expect(byId.get("run-fail")).toMatchObject({
       hostOutcome: "completed",
       outcome: "error",
-      error: { category: "Error", message: "400 bad", source: "model.call.error" },
+      error: {
+        category: "Error",
+        status: 400,
+        reason: "the provider rejected the request (HTTP 400)",
+        source: "model.call.error",
+      },
     });
+    // the host's text leaves only with content capture on
+    expect(byId.get("run-fail")?.error).not.toHaveProperty("message");
     expect(byId.get("run-retry")?.outcome).toBe("success");
     expect(byId.get("run-retry")?.modelCalls.map((call) => [call.outcome, call.failureKind])).toEqual([
       ["error", "timeout"],

@@ -1,11 +1,15 @@
 /** The public surface of @clawscope/testing: explicit names only. */
 export {
+  type CapturedDiagnosticRow,
+  type CapturedHookRow,
   type CapturedInput,
   type CapturedScenario,
   interleaveCaptured,
   listCapturedScenarios,
   loadCapturedSamples,
   loadCapturedScenario,
+  loadRecordedScenario,
+  resolveRecordedDir,
 } from "./captured.js";
 export { type CapturedLogger, createCapturedLogger, type LogLine } from "./captured-logger.js";
 export {

@@ -54,6 +54,7 @@ export function capturedErrorTurn(options: AssembleCapturedOptions = {}): Turn {
 export function makeModelCall(overrides: Partial<ModelCall> = {}): ModelCall {
   return {
     callId: "run-1:model:1",
+    attempt: 1,
     provider: "openai",
     model: "gpt-4o",
     startedAt: 1_100,
@@ -104,6 +105,8 @@ export function makeTurn(overrides: Partial<Turn> = {}): Turn {
     usageSource: "model.usage",
     outcome: "success",
     hostOutcome: "completed",
+    attempts: 1,
+    revision: 1,
     context: { limit: 128_000, used: 140 },
     ...overrides,
   };

@@ -9,7 +9,10 @@ import {
   decideMockReply,
   type MockReply,
   type MockReplyRules,
+  type MockStep,
   type MockUsage,
+  toPromptText,
+  toScriptedReply,
 } from "./mock-reply.js";
 import { toChatCompletion, toChatCompletionStream, toErrorBody, toResponsesStream } from "./mock-wire.js";
 
@@ -24,6 +27,10 @@ export interface RecordedRequest {
   /** What the mock answered; absent for requests outside the model endpoints. */
   reply?: MockReply;
   usage?: MockUsage;
+  /** The model the request named (`body.model`). */
+  model?: string;
+  /** The script marker whose step answered it, if any. */
+  script?: string;
   receivedAt: number;
 }
 
@@ -31,6 +38,8 @@ export interface RecordedRequest {
 export interface MockProviderOptions {
   /** Usage reported when no per-reply usage is queued (default 111 prompt / 22 completion, as captured). */
   usage?: MockUsage;
+  /** Usage per model id (`body.model`), used when no per-reply usage is queued. */
+  usageByModel?: Record<string, MockUsage>;
   rules?: Partial<MockReplyRules>;
 }
 
@@ -46,6 +55,15 @@ export interface MockProvider {
   /** Usage for the next replies, one per reply, before falling back to the default. */
   enqueueUsage(...usages: MockUsage[]): void;
   setDefaultUsage(usage: MockUsage): void;
+  /** Usage of every reply by this model (after queued usage, before the default). */
+  setModelUsage(model: string, usage: MockUsage): void;
+  /**
+   * Scripts the answers to every model request whose prompt contains `marker`, one step per
+   * request (retries of a call included); once the steps run out the default rules answer.
+   */
+  script(marker: string, steps: MockStep[]): void;
+  /** Steps of a script not yet used. */
+  remainingSteps(marker: string): number;
   /** Forgets the recorded requests (not the usage queue). */
   clearRequests(): void;
   close(): Promise<void>;
@@ -78,11 +96,17 @@ function parseJson(text: string): unknown {
   }
 }
 
-function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(payload);
   response.writeHead(status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
+    ...headers,
   });
   response.end(text);
 }
@@ -100,7 +124,18 @@ function sendSse(response: ServerResponse, body: string): void {
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
   const rules: MockReplyRules = { ...DEFAULT_REPLY_RULES, ...options.rules };
   let defaultUsage: MockUsage = options.usage ?? DEFAULT_MOCK_USAGE;
+  const usageByModel = new Map(Object.entries(options.usageByModel ?? {}));
   const usageQueue: MockUsage[] = [];
+  const scripts = new Map<string, MockStep[]>();
+  const nextStep = (body: unknown): { marker: string; step: MockStep } | undefined => {
+    const prompt = toPromptText(body);
+    for (const [marker, steps] of scripts) {
+      if (!prompt.includes(marker)) continue;
+      const step = steps.shift();
+      return step === undefined ? undefined : { marker, step };
+    }
+    return undefined;
+  };
   const requests: RecordedRequest[] = [];
   let replyCount = 0;
 
@@ -128,16 +163,33 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
       return;
     }
     replyCount += 1;
-    const reply = decideMockReply(body, rules, replyCount);
-    const usage = usageQueue.shift() ?? defaultUsage;
-    record({ method, path, hasAuthorization, body, reply, usage, receivedAt: Date.now() });
-    if (reply.kind === "error") {
-      sendJson(response, reply.status, toErrorBody(reply.status, reply.message));
-      return;
-    }
     const fields =
       body !== null && typeof body === "object" ? (body as { model?: unknown; stream?: unknown }) : {};
     const model = typeof fields.model === "string" ? fields.model : "mock-model";
+    const scripted = nextStep(body);
+    const reply = scripted
+      ? toScriptedReply(scripted.step, rules, replyCount)
+      : decideMockReply(body, rules, replyCount);
+    const usage = scripted?.step.usage ?? usageQueue.shift() ?? usageByModel.get(model) ?? defaultUsage;
+    record({
+      method,
+      path,
+      hasAuthorization,
+      body,
+      reply,
+      usage,
+      model,
+      ...(scripted ? { script: scripted.marker } : {}),
+      receivedAt: Date.now(),
+    });
+    const delayMs = scripted?.step.delayMs ?? 0;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (reply.kind === "error") {
+      const headers: Record<string, string> =
+        reply.retryAfter === undefined ? {} : { "retry-after": reply.retryAfter };
+      sendJson(response, reply.status, toErrorBody(reply.status, reply.message), headers);
+      return;
+    }
     const id = `${isChat ? "chatcmpl" : "resp"}-mock-${replyCount}`;
     if (isResponses) {
       sendSse(response, toResponsesStream(reply, usage, id, model));
@@ -171,6 +223,13 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     setDefaultUsage: (usage) => {
       defaultUsage = usage;
     },
+    setModelUsage: (modelId, usage) => {
+      usageByModel.set(modelId, usage);
+    },
+    script: (marker, steps) => {
+      scripts.set(marker, [...steps]);
+    },
+    remainingSteps: (marker) => scripts.get(marker)?.length ?? 0,
     clearRequests: () => {
       requests.length = 0;
     },

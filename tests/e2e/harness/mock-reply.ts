@@ -13,11 +13,26 @@ export interface MockUsage {
   cacheWriteTokens?: number;
 }
 
-/** What the mock answers: text, one tool call, or an HTTP error. */
+/** What the mock answers: text, one tool call, or an HTTP error (with a `retry-after` header when set). */
 export type MockReply =
   | { kind: "text"; text: string }
   | { kind: "tool"; toolName: string; toolCallId: string; argumentsJson: string }
-  | { kind: "error"; status: number; message: string };
+  | { kind: "error"; status: number; message: string; retryAfter?: string };
+
+/**
+ * One scripted answer: each model request whose prompt carries a script's marker takes the next
+ * step, retries of the same call included, so a test can say "429, 429, then text" for one turn.
+ */
+export type MockStep = (
+  | { kind: "text"; text?: string }
+  | { kind: "tool"; toolName?: string; arguments?: Record<string, unknown> }
+  | { kind: "error"; status: number; retryAfter?: string; message?: string }
+) & {
+  /** Wait this long before answering, so the attempt has a duration of its own. */
+  delayMs?: number;
+  /** Usage of this answer (success steps), before the per-model and default usage. */
+  usage?: MockUsage;
+};
 
 /** Markers and tool details the decision looks for. */
 export interface MockReplyRules {
@@ -117,6 +132,38 @@ export function decideMockReply(body: unknown, rules: MockReplyRules, replyNumbe
   const conversation = toConversation(body);
   const promptIndex = findPromptIndex(conversation);
   const prompt = promptIndex >= 0 ? (conversation[promptIndex]?.text ?? "") : "";
+  return decideDefaultReply(conversation, promptIndex, prompt, rules, replyNumber);
+}
+
+/** The reply a scripted step asks for; `text` without words gets the numbered default text. */
+export function toScriptedReply(step: MockStep, rules: MockReplyRules, replyNumber: number): MockReply {
+  if (step.kind === "error") {
+    const reply: MockReply = {
+      kind: "error",
+      status: step.status,
+      message: step.message ?? `mock provider: scripted HTTP ${step.status}`,
+    };
+    if (step.retryAfter !== undefined) reply.retryAfter = step.retryAfter;
+    return reply;
+  }
+  if (step.kind === "tool") {
+    return {
+      kind: "tool",
+      toolName: step.toolName ?? rules.toolName,
+      toolCallId: `call_mock_${replyNumber}`,
+      argumentsJson: JSON.stringify(step.arguments ?? rules.toolArguments),
+    };
+  }
+  return { kind: "text", text: step.text ?? `mock reply #${replyNumber}` };
+}
+
+function decideDefaultReply(
+  conversation: ConversationEntry[],
+  promptIndex: number,
+  prompt: string,
+  rules: MockReplyRules,
+  replyNumber: number,
+): MockReply {
   const errorMatch = rules.errorMarkerPattern.exec(prompt);
   if (errorMatch) {
     const status = Number(errorMatch[1] ?? 400);

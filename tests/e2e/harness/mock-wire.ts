@@ -196,7 +196,7 @@ export function toErrorBody(status: number, message: string): unknown {
   return {
     error: {
       message,
-      type: status === 429 ? "rate_limit_error" : "invalid_request_error",
+      type: status === 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error",
       param: null,
       code: `mock_${status}`,
     },

@@ -25,16 +25,23 @@ describe("turn scores", () => {
     expect(toTurnScores(makeTurn(), traceId)[0]?.id).toBe(outcome?.id);
     expect(toTurnScores(makeTurn({ id: "run-2" }), traceId)[0]?.id).not.toBe(outcome?.id);
     const failed = toTurnScores(
-      makeTurn({ outcome: "error", error: { category: "provider", source: "model.call.error" } }),
+      makeTurn({
+        outcome: "error",
+        error: { category: "provider", source: "model.call.error", reason: "the provider failed (HTTP 500)" },
+      }),
       traceId,
     );
-    expect(failed[0]).toMatchObject({ value: "error", comment: "error: provider" });
+    expect(failed[0]).toMatchObject({
+      value: "error",
+      comment: "error: provider: the provider failed (HTTP 500)",
+    });
     // the provider's reason, redacted, tells the reviewer why
     const explained = toTurnScores(
       makeTurn({
         outcome: "error",
         error: {
           category: "provider",
+          reason: "the provider rejected the request (HTTP 400)",
           message: "400 bad key sk-proj-abcdefghijklmnopqrstuvwx",
           source: "llm_output",
         },

@@ -3,7 +3,15 @@
  * sent turn, a tool loop, and a stuck or stalled session. Every score has a stable id derived from
  * what it is about, so a re-sent score updates the first one instead of adding a second. Pure.
  */
-import { readNumber, readPath, readString, type ToolCall, type Turn, toErrorText } from "@clawscope/kit";
+import {
+  readNumber,
+  readPath,
+  readString,
+  type ToolCall,
+  type Turn,
+  toErrorText,
+  toTurnFailureText,
+} from "@clawscope/kit";
 import { toStableUuid } from "./ids.js";
 
 /** One score request body. */
@@ -75,7 +83,7 @@ export interface TurnScoreOptions {
 
 /** The scores of one sent turn: its outcome, and a tool loop when one was found. */
 export function toTurnScores(
-  turn: Pick<Turn, "id" | "outcome" | "error" | "incomplete">,
+  turn: Pick<Turn, "id" | "outcome" | "error" | "incomplete" | "modelCalls">,
   traceId: string,
   options: TurnScoreOptions = {},
 ): ScoreBody[] {
@@ -205,9 +213,11 @@ export function toSessionScore(
   });
 }
 
-function toOutcomeComment(turn: Pick<Turn, "outcome" | "error" | "incomplete">): string | undefined {
+function toOutcomeComment(
+  turn: Pick<Turn, "outcome" | "error" | "incomplete" | "modelCalls">,
+): string | undefined {
   if (turn.outcome === "error") {
-    const parts = [turn.error?.category ?? turn.error?.source, toErrorText(turn.error?.message)];
+    const parts = [turn.error?.category ?? turn.error?.source, toErrorText(toTurnFailureText(turn))];
     const said = parts.filter((part): part is string => typeof part === "string" && part !== "");
     return said.length > 0 ? `error: ${said.join(": ")}`.slice(0, MAX_TEXT_CHARS) : undefined;
   }

@@ -97,6 +97,9 @@ describe("toTurnPlan", () => {
       hostOutcome: "completed",
       error: {
         category: "provider",
+        status: 400,
+        reason: "the provider rejected the request (HTTP 400)",
+        // the kit keeps the host's text only with content capture on
         message: "400 bad request:\n key sk-proj-abcdefghijklmnopqrstuvwx rejected",
         source: "llm_output",
       },
@@ -105,6 +108,8 @@ describe("toTurnPlan", () => {
           outcome: "error",
           errorCategory: "invalid_request",
           failureKind: "http_400",
+          errorStatus: 400,
+          errorReason: "the provider rejected the request (HTTP 400)",
           usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
           cost: { usd: null, source: "unknown" },
         }),
@@ -117,17 +122,31 @@ describe("toTurnPlan", () => {
     expect(root?.errorMessage).toBe(`error: provider: ${reason}`);
     expect(generation?.attributes).toMatchObject({
       level: "ERROR",
-      statusMessage: `invalid_request: http_400: ${reason}`,
+      statusMessage: `invalid_request: the provider rejected the request (HTTP 400): ${reason}`,
     });
+    expect(generation?.attributes.metadata).toMatchObject({ http_status: 400 });
     expect(generation?.attributes.usageDetails).toBeUndefined();
     expect(generation?.attributes.costDetails).toBeUndefined();
     expect(JSON.stringify(toTurnPlan(turn, makeOptions()))).not.toContain("sk-proj-abc");
-    // without a reason from the host, the category and where the failure was seen
-    const [bare] = toTurnPlan(
-      { ...turn, error: { category: "provider", source: "model.call.error" } },
+    // with content capture off the host's text never comes: the fixed, content-free reason stands in
+    const [bare, bareGeneration] = toTurnPlan(
+      {
+        ...turn,
+        error: {
+          category: "provider",
+          status: 400,
+          reason: "the provider rejected the request (HTTP 400)",
+          source: "model.call.error",
+        },
+      },
       makeOptions(),
     ).observations;
-    expect(bare?.attributes.statusMessage).toBe("error: provider: model.call.error");
+    expect(bare?.attributes.statusMessage).toBe(
+      "error: provider: the provider rejected the request (HTTP 400)",
+    );
+    expect(bareGeneration?.attributes.statusMessage).toBe(
+      "invalid_request: the provider rejected the request (HTTP 400)",
+    );
   });
 
   it("sends cache and reasoning tokens under Langfuse's keys without counting them twice", () => {

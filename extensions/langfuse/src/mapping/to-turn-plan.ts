@@ -4,7 +4,14 @@
  * trace-level fields (name, session, user, tags, metadata) the SDK propagates to every span. Pure:
  * the same turn gives the same plan, ids included; the transport turns it into spans with the SDK.
  */
-import { type ModelCall, type ToolCall, type Turn, toErrorText } from "@clawscope/kit";
+import {
+  type ModelCall,
+  type ToolCall,
+  type Turn,
+  toCallFailureText,
+  toErrorText,
+  toTurnFailureText,
+} from "@clawscope/kit";
 import type { LangfuseObservationAttributes, LangfuseObservationType } from "@langfuse/tracing";
 import { toTurnObservationIds } from "./ids.js";
 import type { ModelParameterLookup } from "./model-parameters.js";
@@ -139,6 +146,8 @@ function toRootAttributes(
       trigger: turn.trigger,
       model_calls: turn.modelCalls.length,
       tool_calls: turn.toolCalls.length,
+      attempts: turn.attempts > 1 ? turn.attempts : undefined,
+      http_status: turn.outcome === "error" ? turn.error?.status : undefined,
       context_limit: turn.context?.limit,
       context_used: turn.context?.used,
     }),
@@ -151,12 +160,8 @@ function toRootAttributes(
     if (output !== undefined) attributes.output = output;
   }
   if (turn.outcome === "error") {
-    // the provider's reason (redacted, one line) says more than the category; the source tells where it came from
-    const message = status([
-      "error",
-      turn.error?.category,
-      toErrorText(turn.error?.message) ?? turn.error?.source,
-    ]);
+    // the fixed reason (or, with content capture on, the provider's own redacted line) says more than the category
+    const message = status(["error", turn.error?.category, toErrorText(toTurnFailureText(turn))]);
     return { attributes: { ...attributes, level: "ERROR", statusMessage: message }, errorMessage: message };
   }
   if (turn.outcome === "aborted" || turn.outcome === "blocked") {
@@ -210,6 +215,8 @@ function toGenerationAttributes(
       response_bytes: call.responseBytes,
       error_category: call.errorCategory,
       failure_kind: call.failureKind,
+      http_status: call.errorStatus,
+      attempt: call.attempt > 1 ? call.attempt : undefined,
     }),
   });
   if (options.captureContent && call.content) {
@@ -217,9 +224,10 @@ function toGenerationAttributes(
     if (call.content.output !== undefined) attributes.output = call.content.output;
   }
   if (call.outcome === "error") {
-    // the host gives the reason per turn: it explains the turn's last failed call
-    const reason = call === lastFailedCall(turn) ? toErrorText(turn.error?.message) : undefined;
-    const message = status([call.errorCategory ?? "provider error", call.failureKind, reason]);
+    const message = status([
+      call.errorCategory ?? "provider error",
+      toErrorText(toCallFailureText(call, turn)),
+    ]);
     return { attributes: { ...attributes, level: "ERROR", statusMessage: message }, errorMessage: message };
   }
   if (call.outcome === "pending") {
@@ -314,10 +322,6 @@ function callTimes(
       ? start + call.durationMs
       : turnEnd;
   return [start, end];
-}
-
-function lastFailedCall(turn: Turn): ModelCall | undefined {
-  return [...turn.modelCalls].reverse().find((call) => call.outcome === "error");
 }
 
 function status(parts: Array<string | undefined>): string {

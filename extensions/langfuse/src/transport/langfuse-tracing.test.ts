@@ -136,17 +136,30 @@ describe("createLangfuseTracing", () => {
     const { tracing, spans } = startTracing();
     const turn = makeTurn({
       outcome: "error",
-      error: { category: "provider", source: "model.call.error" },
-      modelCalls: [makeModelCall({ outcome: "error", errorCategory: "rate_limit" })],
+      error: {
+        category: "provider",
+        source: "model.call.error",
+        reason: "the provider rate-limited the request (HTTP 429)",
+      },
+      modelCalls: [
+        makeModelCall({
+          outcome: "error",
+          errorCategory: "rate_limit",
+          errorReason: "the provider rate-limited the request (HTTP 429)",
+        }),
+      ],
     });
     tracing.emit(toTurnPlan(turn, makeOptions()));
     await tracing.flush();
     const generation = byName(spans(), "chat gpt-4o");
     expect(generation.attributes).toMatchObject({
       "langfuse.observation.level": "ERROR",
-      "langfuse.observation.status_message": "rate_limit",
+      "langfuse.observation.status_message": "rate_limit: the provider rate-limited the request (HTTP 429)",
     });
-    expect(generation.status).toEqual({ code: "error", message: "rate_limit" });
+    expect(generation.status).toEqual({
+      code: "error",
+      message: "rate_limit: the provider rate-limited the request (HTTP 429)",
+    });
     expect(byName(spans(), "main · webchat").attributes["langfuse.observation.level"]).toBe("ERROR");
   });
 

@@ -16,6 +16,8 @@ function makeTurn(overrides: Partial<Turn> = {}): Turn {
     cost: { usd: 0.25, source: "provider" },
     usageSource: "model.usage",
     outcome: "success",
+    attempts: 1,
+    revision: 1,
     channel: "telegram",
     ...overrides,
   };
@@ -98,6 +100,7 @@ describe("createMetricAggregator", () => {
       model: "gpt-4o",
       durationMs,
       timeToFirstByteMs: durationMs / 10,
+      attempt: 1,
       usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
       cost: { usd: 0, source: "provider" as const },
       outcome: "success" as const,
@@ -122,6 +125,7 @@ describe("createMetricAggregator", () => {
           modelCalls: [
             {
               callId: model,
+              attempt: 1,
               model,
               usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
               cost: { usd: 0, source: "provider" },

@@ -5,7 +5,7 @@
  * Memory stays bounded: per-model and per-channel keys are capped for the whole run (overflow goes
  * to `_other` and is counted), latency samples are capped per interval.
  */
-import type { Turn } from "@clawscope/kit";
+import { type Turn, toTurnAmendment } from "@clawscope/kit";
 import {
   METRIC_KEYS,
   OVERFLOW_LABEL,
@@ -99,9 +99,32 @@ export function createMetricAggregator(options: MetricAggregatorOptions = {}): M
     return OVERFLOW_LABEL;
   };
 
+  /** An amended turn, counted once already: only what the amendment adds (counters never go down). */
+  function recordAmendment(turn: Turn): void {
+    const amendment = toTurnAmendment(turn);
+    if (amendment === undefined) return;
+    seen(turn.endedAt);
+    add(METRIC_KEYS.amendedTurns, 1);
+    if (!amendment.additive) add(METRIC_KEYS.amendmentsNotAdditive, 1);
+    add(METRIC_KEYS.tokensInput, amendment.usage.input);
+    add(METRIC_KEYS.tokensOutput, amendment.usage.output);
+    add(METRIC_KEYS.tokensCacheRead, amendment.usage.cacheRead);
+    add(METRIC_KEYS.tokensCacheWrite, amendment.usage.cacheWrite);
+    add(METRIC_KEYS.costUsd, amendment.costUsd);
+    for (const call of amendment.modelCalls) {
+      add(METRIC_KEYS.modelCalls, 1);
+      add(`${REQUESTS_BY_MODEL_PREFIX}${labelled("model", call?.model ?? turn.model)}`, 1);
+      interval.modelLatency.add(call?.durationMs);
+      interval.firstToken.add(call?.timeToFirstByteMs);
+    }
+    add(METRIC_KEYS.toolCalls, amendment.toolCalls.length);
+    add(METRIC_KEYS.toolErrors, amendment.toolErrors);
+  }
+
   return {
     recordTurn(turn) {
       if (typeof turn !== "object" || turn === null) return;
+      if (turn.revision > 1) return recordAmendment(turn);
       seen(turn.endedAt);
       const usage = turn.usage ?? ({} as Partial<Turn["usage"]>);
       add(METRIC_KEYS.tokensInput, usage.input);

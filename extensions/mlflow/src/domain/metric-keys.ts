@@ -12,6 +12,9 @@ export const METRIC_KEYS = {
   costUsd: "cost_usd",
   costUnknownTurns: "cost.unknown_turns",
   turns: "turns",
+  /** Turns exported again after late input: their counters add only the difference. */
+  amendedTurns: "turns.amended",
+  amendmentsNotAdditive: "turns.amended_not_additive",
   modelCalls: "model_calls",
   toolCalls: "tool_calls",
   toolErrors: "tool_errors",

@@ -118,20 +118,34 @@ describe("toTraceSpans", () => {
   it("marks failed turns and calls as errors and keeps children inside the root", () => {
     const turn = makeTurn({
       outcome: "error",
-      error: { category: "provider_error", source: "model.call.error" },
+      error: {
+        category: "provider_error",
+        status: 400,
+        reason: "the provider rejected the request (HTTP 400)",
+        source: "model.call.error",
+      },
       modelCalls: [
-        { ...makeTurn().modelCalls[0]!, outcome: "error", errorCategory: "http_400", endedAt: 9_000 },
+        {
+          ...makeTurn().modelCalls[0]!,
+          outcome: "error",
+          errorCategory: "http_400",
+          errorStatus: 400,
+          errorReason: "the provider rejected the request (HTTP 400)",
+          endedAt: 9_000,
+        },
       ],
     });
     const [root, chat] = toTraceSpans(turn, { hashId, captureContent: false });
-    expect(root?.status).toEqual({ code: "error", message: "provider_error" });
-    expect(chat?.status).toEqual({ code: "error", message: "http_400" });
+    expect(root?.status).toEqual({ code: "error", message: "the provider rejected the request (HTTP 400)" });
+    expect(chat?.status).toEqual({ code: "error", message: "the provider rejected the request (HTTP 400)" });
+    expect(chat?.attributes["http.response.status_code"]).toBe(400);
     expect(chat?.endTimeMs).toBe(3_000);
     // the provider's reason, when the host gave one, as one redacted line
     const explained = makeTurn({
       ...turn,
       error: {
         category: "provider_error",
+        reason: "the provider rejected the request (HTTP 400)",
         message: "400 invalid key sk-proj-abcdefghijklmnopqrstuvwx\nretry later",
         source: "llm_output",
       },
@@ -143,7 +157,8 @@ describe("toTraceSpans", () => {
     });
     expect(explainedChat?.status).toEqual({
       code: "error",
-      message: "http_400: 400 invalid key [REDACTED:openai_key] retry later",
+      message:
+        "the provider rejected the request (HTTP 400): 400 invalid key [REDACTED:openai_key] retry later",
     });
   });
 

@@ -11,7 +11,16 @@
  * becomes the trace's session (`mlflow.trace.session` metadata) and `user.id` its
  * `mlflow.trace.user`; `mlflow.llm.cost` (a map) the trace's cost, tree-aware like usage; root attributes `mlflow.traceTag.<key>` become trace tags.
  */
-import { type Cost, type ModelCall, type ToolCall, type Turn, toErrorText, type Usage } from "@clawscope/kit";
+import {
+  type Cost,
+  type ModelCall,
+  type ToolCall,
+  type Turn,
+  toCallFailureText,
+  toErrorText,
+  toTurnFailureText,
+  type Usage,
+} from "@clawscope/kit";
 import {
   type AttributeValue,
   definedAttributes,
@@ -99,11 +108,13 @@ function toRootSpan(turn: Turn, traceId: string, spanId: string, options: TraceS
     "openclaw.trigger": turn.trigger,
     "openclaw.turn.outcome": turn.outcome,
     "openclaw.usage.source": turn.usageSource,
+    "openclaw.turn.attempts": turn.attempts,
     "openclaw.turn.model_calls": turn.modelCalls.length,
     "openclaw.turn.tool_calls": turn.toolCalls.length,
     "openclaw.incomplete": turn.incomplete ? true : undefined,
     "openclaw.incomplete.reason": turn.incomplete?.reason,
     "openclaw.errorCategory": failed ? turn.error?.category : undefined,
+    "http.response.status_code": failed ? turn.error?.status : undefined,
     // root attributes with this prefix become trace tags: filterable in the Traces tab
     "mlflow.traceTag.openclaw.agent": turn.agentId,
     "mlflow.traceTag.openclaw.channel": turn.channel,
@@ -127,9 +138,7 @@ function toRootSpan(turn: Turn, traceId: string, spanId: string, options: TraceS
     startTimeMs: turn.startedAt,
     endTimeMs: Math.max(turn.startedAt, turn.endedAt),
     attributes,
-    status: failed
-      ? errorStatus(toErrorText(turn.error?.message) ?? turn.error?.category ?? "turn failed")
-      : { code: "ok" },
+    status: failed ? errorStatus(toErrorText(toTurnFailureText(turn)) ?? "turn failed") : { code: "ok" },
   };
 }
 
@@ -151,6 +160,8 @@ function toChatSpan(call: ModelCall, turn: Turn, place: SpanPlace, options: Trac
     "openclaw.api": call.api,
     "openclaw.errorCategory": failed ? call.errorCategory : undefined,
     "openclaw.failureKind": failed ? call.failureKind : undefined,
+    "http.response.status_code": failed ? call.errorStatus : undefined,
+    "openclaw.model_call.attempt": call.attempt,
     "openclaw.incomplete": call.outcome === "pending" ? true : undefined,
     ...toUsageAttributes(call.usage),
     ...toCostAttributes(call.cost),
@@ -169,12 +180,9 @@ function toChatSpan(call: ModelCall, turn: Turn, place: SpanPlace, options: Trac
   };
 }
 
-/** The call's category, and the provider's reason when this is the turn's last failed call (the host gives it per turn). */
+/** The call's fixed reason, and the host's text for the turn's last failed call when content capture kept it. */
 function toCallError(call: ModelCall, turn: Turn): string {
-  const category = call.errorCategory ?? call.failureKind ?? "model call failed";
-  const lastFailed = [...turn.modelCalls].reverse().find((item) => item.outcome === "error");
-  const reason = lastFailed === call ? toErrorText(turn.error?.message) : undefined;
-  return reason === undefined ? category : `${category}: ${reason}`;
+  return toErrorText(toCallFailureText(call, turn)) ?? "model call failed";
 }
 
 function toToolSpan(call: ToolCall, turn: Turn, place: SpanPlace, options: TraceSpanOptions): SpanRecord {

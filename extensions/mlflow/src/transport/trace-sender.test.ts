@@ -17,6 +17,7 @@ const turn: Turn = {
   modelCalls: [
     {
       callId: "run-9:model:1",
+      attempt: 1,
       model: "gpt-4o",
       startedAt: 1_763_798_400_100,
       endedAt: 1_763_798_400_900,
@@ -30,6 +31,8 @@ const turn: Turn = {
   cost: { usd: null, source: "unknown" },
   usageSource: "model.usage",
   outcome: "success",
+  attempts: 1,
+  revision: 1,
 };
 
 function itemOf(value: Turn): ExportItem<TurnExport> {

@@ -40,7 +40,8 @@ describe("toTurnLogRecords", () => {
     );
     expect(outcome?.attributes).toMatchObject({
       "error.type": "Error",
-      "exception.message": "400 mock upstream failure 400",
+      // content capture is off: the fixed reason, never the provider's own text
+      "exception.message": "the provider rejected the request (HTTP 400)",
     });
     expect(callError).toMatchObject({
       severity: "ERROR",
@@ -80,6 +81,7 @@ describe("toTurnLogRecords", () => {
       outcome: "error",
       error: {
         source: "llm_output",
+        reason: "the provider rejected the credentials (HTTP 401)",
         message: "401 invalid key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789",
       },
     });

@@ -2,7 +2,7 @@
  * Log records for a turn: one for its outcome, and one per failed model or tool call, each
  * correlated with its span (trace id + span id) so a backend jumps from the log to the trace.
  */
-import type { Turn } from "@clawscope/kit";
+import { type Turn, toCallFailureText, toTurnFailureText } from "@clawscope/kit";
 import type { LogRecordData } from "@clawscope/kit/otlp";
 import { toTurnSpanIds } from "./ids.js";
 import { definedAttributes, formatUsd, toErrorMessage } from "./turn-attributes.js";
@@ -22,7 +22,7 @@ export function toTurnLogRecords(turn: Turn, options: TurnLogOptions): LogRecord
   const ids = toTurnSpanIds(turn);
   const conversationId = options.hashId(turn.sessionKey ?? turn.sessionId);
   const failed = turn.outcome === "error";
-  const errorMessage = failed ? toErrorMessage(turn.error?.message) : undefined;
+  const errorMessage = toErrorMessage(toTurnFailureText(turn));
   const records: LogRecordData[] = [
     {
       timeMs: Math.max(turn.startedAt, turn.endedAt),
@@ -68,6 +68,9 @@ export function toTurnLogRecords(turn: Turn, options: TurnLogOptions): LogRecord
         "error.type": category ?? "_OTHER",
         "openclaw.errorCategory": call.errorCategory,
         "openclaw.failureKind": call.failureKind,
+        "openclaw.model_call.attempt": call.attempt,
+        "http.response.status_code": call.errorStatus,
+        "exception.message": toErrorMessage(toCallFailureText(call, turn)),
       }),
       traceId: ids.traceId,
       spanId: ids.modelCallSpanIds[index] ?? ids.rootSpanId,

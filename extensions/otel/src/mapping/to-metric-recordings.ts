@@ -2,7 +2,7 @@
  * A turn as metric recordings: pure values with bounded labels, for the transport's private
  * meter. Every turn counts, sampled out or not: sampling applies to traces and logs only.
  */
-import type { ModelCall, Turn, Usage } from "@clawscope/kit";
+import { type ModelCall, type Turn, toTurnAmendment, type Usage } from "@clawscope/kit";
 import { toLabelValue } from "./metric-labels.js";
 import { METRICS, type MetricRecording } from "./metric-names.js";
 
@@ -20,30 +20,15 @@ const TOKEN_TYPES = [
  * duration for the turn). Zero token counts are left out; labels never hold ids.
  */
 export function toMetricRecordings(turn: Turn): MetricRecording[] {
-  const recordings: MetricRecording[] = [];
-  const model = {
-    "openclaw.provider": toLabelValue(turn.provider),
-    "openclaw.model": toLabelValue(turn.model),
-    "openclaw.channel": toLabelValue(turn.channel),
-  };
-  const agent = toLabelValue(turn.agentId);
-
-  for (const [tokenType, field] of TOKEN_TYPES) {
-    const value = turn.usage[field];
-    if (!isPositive(value)) continue;
-    recordings.push({
-      name: METRICS.tokens.name,
-      value,
-      attributes: { "openclaw.token.type": tokenType, ...model, "openclaw.agent": agent },
-    });
-  }
-  if (turn.cost.source !== "unknown" && isNonNegative(turn.cost.usd)) {
-    recordings.push({
-      name: METRICS.costUsd.name,
-      value: turn.cost.usd,
-      attributes: { ...model, "openclaw.agent": agent, "openclaw.cost.source": turn.cost.source },
-    });
-  }
+  if (turn.revision > 1) return toAmendmentRecordings(turn);
+  const model = toModelLabels(turn);
+  const known = turn.cost.source !== "unknown" && isNonNegative(turn.cost.usd);
+  const recordings = toSpendRecordings(
+    turn,
+    turn.usage,
+    known ? (turn.cost.usd ?? undefined) : undefined,
+    turn.cost.source,
+  );
   if (isNonNegative(turn.durationMs)) {
     const outcome = turn.incomplete ? "incomplete" : turn.outcome;
     recordings.push({
@@ -74,6 +59,58 @@ export function toMetricRecordings(turn: Turn): MetricRecording[] {
     });
   }
   recordings.push(...toModelCallRecordings(turn));
+  return recordings;
+}
+
+/**
+ * An amended turn was counted once already: only what the amendment adds — tokens, cost, and the
+ * tokens and duration of calls it adds. Counters cannot go down; a change that is not an addition
+ * keeps the earlier figures (the service counts those).
+ */
+function toAmendmentRecordings(turn: Turn): MetricRecording[] {
+  const amendment = toTurnAmendment(turn);
+  if (amendment === undefined) return [];
+  const recordings = toSpendRecordings(turn, amendment.usage, amendment.costUsd, amendment.costSource);
+  recordings.push(
+    ...toModelCallRecordings({ ...turn, modelCalls: amendment.modelCalls, usage: amendment.usage }),
+  );
+  return recordings;
+}
+
+function toModelLabels(turn: Turn): Record<string, string> {
+  return {
+    "openclaw.provider": toLabelValue(turn.provider),
+    "openclaw.model": toLabelValue(turn.model),
+    "openclaw.channel": toLabelValue(turn.channel),
+  };
+}
+
+/** `openclaw.tokens` per token type (zero counts left out) and `openclaw.cost.usd` when a figure is known. */
+function toSpendRecordings(
+  turn: Turn,
+  usage: Usage,
+  costUsd: number | undefined,
+  costSource: string,
+): MetricRecording[] {
+  const recordings: MetricRecording[] = [];
+  const model = toModelLabels(turn);
+  const agent = toLabelValue(turn.agentId);
+  for (const [tokenType, field] of TOKEN_TYPES) {
+    const value = usage[field];
+    if (!isPositive(value)) continue;
+    recordings.push({
+      name: METRICS.tokens.name,
+      value,
+      attributes: { "openclaw.token.type": tokenType, ...model, "openclaw.agent": agent },
+    });
+  }
+  if (isNonNegative(costUsd)) {
+    recordings.push({
+      name: METRICS.costUsd.name,
+      value: costUsd,
+      attributes: { ...model, "openclaw.agent": agent, "openclaw.cost.source": costSource },
+    });
+  }
   return recordings;
 }
 

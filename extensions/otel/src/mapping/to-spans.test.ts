@@ -116,9 +116,14 @@ describe("toTurnSpans on failures and incomplete turns", () => {
   it("marks the captured provider-400 turn and its model call as errors", () => {
     const spans = toTurnSpans(capturedErrorTurn(), options);
     const [root, chat] = spans;
-    expect(root?.status).toEqual({ code: "error", message: "400 mock upstream failure 400" });
-    expect(root?.attributes).toMatchObject({ "error.type": "Error", "openclaw.turn.outcome": "error" });
-    expect(chat?.status).toEqual({ code: "error", message: "Error" });
+    // content capture is off: the fixed reason and the status, never the provider's own text
+    expect(root?.status).toEqual({ code: "error", message: "the provider rejected the request (HTTP 400)" });
+    expect(root?.attributes).toMatchObject({
+      "error.type": "Error",
+      "openclaw.turn.outcome": "error",
+      "http.response.status_code": 400,
+    });
+    expect(chat?.status).toEqual({ code: "error", message: "the provider rejected the request (HTTP 400)" });
     expect(chat?.attributes).toMatchObject({ "error.type": "Error", "openclaw.errorCategory": "Error" });
   });
 

@@ -2,7 +2,13 @@
  * A turn as one trace: an `invoke_agent` root, a `chat` span per model call and an `execute_tool`
  * span per tool call, with GenAI semantic-convention attributes. Pure: same turn, same spans.
  */
-import type { ModelCall, ToolCall, Turn } from "@clawscope/kit";
+import {
+  type ModelCall,
+  type ToolCall,
+  type Turn,
+  toCallFailureText,
+  toTurnFailureText,
+} from "@clawscope/kit";
 import { type Attributes, type SpanRecord, toCallTiming } from "@clawscope/kit/otlp";
 import { isValidSpanId, isValidTraceId, toTurnSpanIds } from "./ids.js";
 import { definedAttributes, toCostAttributes, toErrorMessage, toUsageAttributes } from "./turn-attributes.js";
@@ -77,6 +83,12 @@ function toRootSpan(
       "openclaw.turn.outcome": turn.outcome,
       "openclaw.turn.host_outcome": turn.hostOutcome,
       "openclaw.usage.source": turn.usageSource,
+      "openclaw.turn.attempts": turn.attempts,
+      "openclaw.turn.revision": turn.revision > 1 ? turn.revision : undefined,
+      "openclaw.fallback.models": turn.fallbacks?.map(
+        (fallback) => `${fallback.fromModel ?? "?"}->${fallback.toModel ?? "?"}`,
+      ),
+      "http.response.status_code": failed ? turn.error?.status : undefined,
       "openclaw.turn.model_calls": turn.modelCalls.length,
       "openclaw.turn.tool_calls": turn.toolCalls.length,
       "openclaw.context.limit": turn.context?.limit,
@@ -98,7 +110,7 @@ function toRootSpan(
     startTimeMs: turn.startedAt,
     endTimeMs: Math.max(turn.startedAt, turn.endedAt),
     attributes,
-    status: failed ? errorStatus(toErrorMessage(turn.error?.message) ?? category) : { code: "unset" },
+    status: failed ? errorStatus(toErrorMessage(toTurnFailureText(turn))) : { code: "unset" },
   };
   // a link, not a parent: the host's trace belongs to diagnostics-otel (see ids.ts)
   if (isValidTraceId(turn.traceId) && isValidSpanId(turn.spanId)) {
@@ -133,6 +145,8 @@ function toChatSpan(call: ModelCall, turn: Turn, place: SpanPlace, options: Turn
       "error.type": failed ? (category ?? OTHER_ERROR) : undefined,
       "openclaw.errorCategory": failed ? call.errorCategory : undefined,
       "openclaw.failureKind": failed ? call.failureKind : undefined,
+      "http.response.status_code": failed ? call.errorStatus : undefined,
+      "openclaw.model_call.attempt": call.attempt,
       "openclaw.incomplete": call.outcome === "pending" ? true : undefined,
     }),
     ...toUsageAttributes(call.usage),
@@ -152,7 +166,7 @@ function toChatSpan(call: ModelCall, turn: Turn, place: SpanPlace, options: Turn
     kind: "client",
     ...toCallTiming(call, turn),
     attributes,
-    status: failed ? errorStatus(category ?? "model call failed") : { code: "unset" },
+    status: failed ? errorStatus(toErrorMessage(toCallFailureText(call, turn))) : { code: "unset" },
   };
 }
 

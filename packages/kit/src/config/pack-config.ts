@@ -47,6 +47,14 @@ export const packConfigFields = {
     default: 2_000,
     advanced: true,
   }),
+  retryWaitMs: field.integer({
+    description:
+      "How long a turn whose provider call failed waits for the gateway to retry it or fall back to another model, when the gateway does not itself say the run is over (it normally does at once). The turn is exported with its last attempt's outcome.",
+    min: 0,
+    max: 900_000,
+    default: 120_000,
+    advanced: true,
+  }),
   flushIntervalMs: field.integer({
     description: "How often queued records are sent to the backend.",
     min: 100,

@@ -50,6 +50,9 @@ export const TURN_EVENT_TYPES = [
   "tool.execution.error",
   "tool.execution.blocked",
   "context.assembled",
+  // joined by trace: a fallback to another model, and the host's own "the run is over"
+  "model.failover",
+  "session.state",
 ] as const satisfies readonly HostEventType[];
 
 /** Event types about sessions, messages, queues and gateway health that extensions may want. */

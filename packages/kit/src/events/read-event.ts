@@ -24,6 +24,7 @@ export type ReadHostEventResult =
 export const MAX_ID_LENGTH = 512;
 
 const TURN_TYPES: ReadonlySet<string> = new Set(TURN_EVENT_TYPES);
+const TRACE_JOINED_ONLY: ReadonlySet<string> = new Set(["session.state", "model.failover"]);
 
 /** Required string fields per type, besides the type itself. `trace.traceId` is a path. */
 const REQUIRED_FIELDS: Record<TurnEventType, readonly string[]> = {
@@ -41,6 +42,8 @@ const REQUIRED_FIELDS: Record<TurnEventType, readonly string[]> = {
   "tool.execution.error": ["toolName"],
   "tool.execution.blocked": ["toolName"],
   "context.assembled": ["runId"],
+  "model.failover": ["trace.traceId"],
+  "session.state": ["trace.traceId"],
 };
 
 /**
@@ -61,6 +64,10 @@ export function readHostEvent(raw: unknown): ReadHostEventResult {
       return { ok: false, status: "ignored", type: clip(type), reason: "not a turn event type" };
     }
     const turnType = type as TurnEventType;
+    // public events about sessions need not name a trace; without one they say nothing about a turn
+    if (TRACE_JOINED_ONLY.has(turnType) && typeof readPath(raw, "trace.traceId") !== "string") {
+      return { ok: false, status: "ignored", type: turnType, reason: "no trace to join a turn by" };
+    }
     for (const path of REQUIRED_FIELDS[turnType]) {
       const value = readPath(raw, path);
       if (typeof value !== "string" || value.length === 0) {

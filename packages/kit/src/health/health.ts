@@ -4,6 +4,7 @@
  * `openclaw clawscope status` command reads, and the extension's own status().
  */
 import type { PipelineStats } from "../export/types.js";
+import { toLogText } from "../privacy/log-text.js";
 
 /** A point-in-time view of one extension's health. */
 export interface HealthSnapshot {
@@ -18,7 +19,19 @@ export interface HealthSnapshot {
    * included); overflowed counts input dropped because the extension's input queue was full.
    */
   events: { seen: number; malformed: number; ignored: number; overflowed: number };
-  turns: { assembled: number; incomplete: number; open: number };
+  /**
+   * Turns exported; `retried` of them the host ran more than once (retries, fallbacks); `amended`:
+   * exported again under the same ids after late input changed them; `late`: input that came after
+   * its turn could no longer be amended, dropped.
+   */
+  turns: {
+    assembled: number;
+    incomplete: number;
+    open: number;
+    retried: number;
+    amended: number;
+    late: number;
+  };
   export: {
     exported: number;
     retried: number;
@@ -43,7 +56,8 @@ export interface HealthRecorder {
   addWarning: (message: string) => void;
   /** Pulls pipeline counters at snapshot time (several pipelines add up). */
   attachPipeline: (stats: () => PipelineStats) => void;
-  setOpenTurns: (read: () => number) => void;
+  /** Pulls the assembler's own turn counts at snapshot time. */
+  attachTurnCounts: (read: () => { open: number; retried: number; amended: number; late: number }) => void;
   /** Adds counts kept elsewhere (the turn assembler's refused input, the input queue's overflow) to `events`. */
   attachInputCounts: (read: () => { malformed?: number; ignored?: number; overflowed?: number }) => void;
   setDetail: (key: string, value: unknown) => void;
@@ -62,7 +76,12 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
   let lastError: HealthSnapshot["lastError"];
   const warnings: string[] = [];
   const pipelines: Array<() => PipelineStats> = [];
-  let readOpenTurns: () => number = () => 0;
+  let readTurnCounts: () => { open: number; retried: number; amended: number; late: number } = () => ({
+    open: 0,
+    retried: 0,
+    amended: 0,
+    late: 0,
+  });
   const inputCounts: Array<() => { malformed?: number; ignored?: number; overflowed?: number }> = [];
   const details: Record<string, unknown> = {};
   return {
@@ -79,7 +98,7 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
       if (incomplete) turns.incomplete += 1;
     },
     recordError(message) {
-      lastError = { message, at: now() };
+      lastError = { message: toLogText(message, 500), at: now() };
     },
     addWarning(message) {
       if (!warnings.includes(message) && warnings.length < MAX_WARNINGS) warnings.push(message);
@@ -87,8 +106,8 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
     attachPipeline(stats) {
       pipelines.push(stats);
     },
-    setOpenTurns(read) {
-      readOpenTurns = read;
+    attachTurnCounts(read) {
+      readTurnCounts = read;
     },
     attachInputCounts(read) {
       inputCounts.push(read);
@@ -128,9 +147,15 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
           : lastError.at >= pipelineError.at
             ? lastError
             : pipelineError;
-      let open = 0;
+      let turnCounts = { open: 0, retried: 0, amended: 0, late: 0 };
       try {
-        open = readOpenTurns();
+        const counts = readTurnCounts();
+        turnCounts = {
+          open: counts.open,
+          retried: counts.retried,
+          amended: counts.amended,
+          late: counts.late,
+        };
       } catch {}
       const seenEvents = { ...events };
       for (const read of inputCounts) {
@@ -148,7 +173,7 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
         ...(startedAt ? { startedAt } : {}),
         at: now(),
         events: seenEvents,
-        turns: { ...turns, open },
+        turns: { ...turns, ...turnCounts },
         export: exported,
         ...(newestError ? { lastError: newestError } : {}),
         warnings: [...warnings],
@@ -163,7 +188,7 @@ export function formatHealthLine(snapshot: HealthSnapshot): string {
   const parts = [
     `${snapshot.pluginId}: ${snapshot.state}${snapshot.disabledReason ? ` (${snapshot.disabledReason})` : ""}`,
     `events ${snapshot.events.seen} (malformed ${snapshot.events.malformed})`,
-    `turns ${snapshot.turns.assembled} (incomplete ${snapshot.turns.incomplete}, open ${snapshot.turns.open})`,
+    `turns ${snapshot.turns.assembled} (incomplete ${snapshot.turns.incomplete}, open ${snapshot.turns.open}, retried ${snapshot.turns.retried ?? 0}, amended ${snapshot.turns.amended ?? 0}, late ${snapshot.turns.late ?? 0})`,
     `exported ${snapshot.export.exported}, retried ${snapshot.export.retried}, spooled ${snapshot.export.spooled}, pending ${snapshot.export.pending}, dropped ${snapshot.export.dropped}`,
   ];
   if (snapshot.export.authPaused) parts.push("PAUSED: backend rejected credentials");

@@ -121,7 +121,7 @@ describe("malformed input on the real bus", () => {
     const status = await statusOf(host);
     expect(status.events.malformed).toBe(4);
     expect(status.events.seen).toBeGreaterThanOrEqual(3 + buildTurnEvents({ runId: "x" }).events.length);
-    expect(status.turns).toEqual({ assembled: 1, incomplete: 0, open: 0 });
+    expect(status.turns).toEqual({ assembled: 1, incomplete: 0, open: 0, retried: 0, amended: 0, late: 0 });
   });
 });
 

@@ -46,6 +46,7 @@ export interface CommonPackConfig {
   hashKey?: string;
   turnTimeoutMs?: number;
   settleMs?: number;
+  retryWaitMs?: number;
   maxContentChars?: number;
   flushIntervalMs?: number;
   spoolMaxBytes?: number;

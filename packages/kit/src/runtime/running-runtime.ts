@@ -48,6 +48,9 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
   const rollups = createSessionRollups({ maxSessions: 10_000 });
   const assembler = createTurnAssembler({
     settleMs: common.settleMs,
+    retryWaitMs: common.retryWaitMs,
+    // the host's error text can quote the user's input: it leaves only with content capture on
+    keepErrorText: common.captureContent === true,
     turnTimeoutMs: common.turnTimeoutMs,
     pricing: common.pricing,
     captureContent:
@@ -56,7 +59,8 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
         : undefined,
     onWarning: (message: string) => logger.limited("warn", "assembler", message),
     onTurn(turn: Turn) {
-      health.countTurn(turn.incomplete !== undefined);
+      // an amendment re-exports a turn already counted
+      if (turn.revision <= 1) health.countTurn(turn.incomplete !== undefined);
       let session: SessionRollup | undefined;
       try {
         session = turn.sessionKey ? rollups.add(turn) : undefined;
@@ -70,7 +74,7 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
       }
     },
   });
-  health.setOpenTurns(() => assembler.stats().open);
+  health.attachTurnCounts(() => assembler.stats());
   health.attachInputCounts(() => assembler.stats());
 
   const rawTypes = new Set(options.eventTypes);
@@ -154,6 +158,13 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
     health() {
       const snapshot = health.snapshot();
       return { ...snapshot, details: { ...snapshot.details, ...safeStatus(service) } };
+    },
+    async redeliver() {
+      const results = await Promise.all(options.pipelines.map((pipeline) => pipeline.redeliverDeadLetters()));
+      return results.reduce(
+        (sum, result) => ({ files: sum.files + result.files, items: sum.items + result.items }),
+        { files: 0, items: 0 },
+      );
     },
     stop() {
       stopping ??= (async () => {

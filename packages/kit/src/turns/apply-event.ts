@@ -2,7 +2,9 @@
 
 import type { TurnEvent } from "../events/read-event.js";
 import { readField, readNumber, readString } from "../events/read-event.js";
+import { type AttemptKey, type AttemptStart, attemptFor } from "./attempts.js";
 import {
+  type AttemptState,
   fillIdentity,
   modelCallFor,
   noteTimestamp,
@@ -18,41 +20,59 @@ import { normalizeUsage, readUsageCost } from "./usage.js";
 export function applyBusEvent(turn: OpenTurn, event: TurnEvent, limits: TurnLimits): void {
   const ts = readNumber(event, "ts");
   turn.busObserved = true;
-  noteTimestamp(turn, ts);
+  switch (event.type) {
+    case "model.usage":
+      noteTimestamp(turn, ts, undefined);
+      applyModelUsage(turn, event);
+      return;
+    case "model.failover":
+      noteTimestamp(turn, ts, undefined);
+      applyFailover(turn, event, ts);
+      return;
+    case "session.state":
+      // the host's own "this run is over"; joined by trace, so it needs no attempt
+      return;
+  }
+  const span = readSpan(event);
+  const { key, start } = attemptKeyOf(event.type, span);
+  const attempt = attemptFor(turn, key, start, limits.maxAttempts);
+  noteTimestamp(turn, ts, attempt);
   switch (event.type) {
     case "run.started":
     case "run.completed": {
       // run.* carry the canonical session key and the run's own span
       fillIdentity(turn, event, true);
-      const span = readSpan(event);
-      turn.spanId = span.spanId ?? turn.spanId;
-      turn.parentSpanId = span.parentSpanId ?? turn.parentSpanId;
+      noteModel(attempt, event);
+      turn.spanId ??= span.spanId;
+      turn.parentSpanId ??= span.parentSpanId;
       if (event.type === "run.started") {
-        turn.runStarted = true;
-        turn.runStartedAt = ts ?? turn.runStartedAt;
+        attempt.runStarted = true;
+        attempt.runStartedAt = minimum(attempt.runStartedAt, ts);
         return;
       }
-      turn.runCompleted = true;
-      turn.runEndedAt = ts ?? turn.runEndedAt;
-      turn.runDurationMs = readCount(event, "durationMs") ?? turn.runDurationMs;
-      turn.hostOutcome = readString(event, "outcome", 64) ?? turn.hostOutcome;
-      turn.hostErrorCategory = readString(event, "errorCategory", 128) ?? turn.hostErrorCategory;
+      attempt.runCompleted = true;
+      attempt.runEndedAt = maximum(attempt.runEndedAt, ts);
+      attempt.runDurationMs = readCount(event, "durationMs") ?? attempt.runDurationMs;
+      attempt.hostOutcome = readString(event, "outcome", 64) ?? attempt.hostOutcome;
+      attempt.hostErrorCategory = readString(event, "errorCategory", 128) ?? attempt.hostErrorCategory;
       return;
     }
     case "harness.run.started":
       fillIdentity(turn, event);
-      turn.harnessStartedAt = ts ?? turn.harnessStartedAt;
+      noteModel(attempt, event);
+      attempt.harnessStarted = true;
+      attempt.harnessStartedAt = minimum(attempt.harnessStartedAt, ts);
       return;
     case "harness.run.completed":
     case "harness.run.error":
       fillIdentity(turn, event);
-      turn.harnessEnded = true;
-      turn.harnessEndedAt = ts ?? turn.harnessEndedAt;
+      attempt.harnessEnded = true;
+      attempt.harnessEndedAt = maximum(attempt.harnessEndedAt, ts);
       if (event.type === "harness.run.completed") {
-        turn.harnessOutcome = readString(event, "outcome", 64) ?? turn.harnessOutcome;
-        turn.harnessItemsStarted = readCount(readField(event, "itemLifecycle"), "startedCount");
+        attempt.harnessOutcome = readString(event, "outcome", 64) ?? attempt.harnessOutcome;
+        attempt.harnessItemsStarted = readCount(readField(event, "itemLifecycle"), "startedCount");
       } else {
-        turn.harnessError = {
+        attempt.harnessError = {
           category: readString(event, "errorCategory", 128),
           phase: readString(event, "phase", 64),
         };
@@ -65,7 +85,7 @@ export function applyBusEvent(turn: OpenTurn, event: TurnEvent, limits: TurnLimi
     case "model.call.completed":
     case "model.call.error":
       fillIdentity(turn, event);
-      applyModelCallEvent(turn, event, ts, limits);
+      applyModelCallEvent(turn, attempt, event, ts, limits);
       return;
     case "tool.execution.started":
     case "tool.execution.completed":
@@ -74,24 +94,48 @@ export function applyBusEvent(turn: OpenTurn, event: TurnEvent, limits: TurnLimi
       fillIdentity(turn, event);
       applyToolEvent(turn, event, ts, limits);
       return;
-    case "model.usage":
-      applyModelUsage(turn, event);
-      return;
+  }
+}
+
+/**
+ * The span ids an event names its attempt by: harness events their own span; `run.*` their own
+ * span and their parent (the harness); calls, tools and context their parent (the run span).
+ */
+function attemptKeyOf(
+  type: TurnEvent["type"],
+  span: { spanId?: string; parentSpanId?: string },
+): { key: AttemptKey; start: AttemptStart } {
+  switch (type) {
+    case "harness.run.started":
+      return { key: { harnessSpanId: span.spanId }, start: "harness" };
+    case "harness.run.completed":
+    case "harness.run.error":
+      return { key: { harnessSpanId: span.spanId }, start: undefined };
+    case "run.started":
+      return { key: { runSpanId: span.spanId, harnessSpanId: span.parentSpanId, link: true }, start: "run" };
+    case "run.completed":
+      return {
+        key: { runSpanId: span.spanId, harnessSpanId: span.parentSpanId, link: true },
+        start: undefined,
+      };
+    default:
+      return { key: { runSpanId: span.parentSpanId }, start: undefined };
   }
 }
 
 function applyModelCallEvent(
   turn: OpenTurn,
+  attempt: AttemptState,
   event: TurnEvent,
   ts: number | undefined,
   limits: TurnLimits,
 ): void {
-  const call = modelCallFor(turn, readString(event, "callId", 512) ?? "", limits);
+  const span = readSpan(event);
+  const call = modelCallFor(turn, attempt, readString(event, "callId", 512) ?? "", span.spanId, limits);
   if (call === undefined) return;
   call.provider = readString(event, "provider") ?? call.provider;
   call.model = readString(event, "model") ?? call.model;
   call.api = readString(event, "api", 64) ?? call.api;
-  const span = readSpan(event);
   call.spanId = span.spanId ?? call.spanId;
   call.parentSpanId = span.parentSpanId ?? call.parentSpanId;
   if (event.type === "model.call.started") {
@@ -164,4 +208,35 @@ function applyModelUsage(turn: OpenTurn, event: TurnEvent): void {
   for (const key of ["sessionId", "agentId", "channel", "provider", "model"] as const) {
     if (turn[key] === undefined) turn[key] = readString(event, key);
   }
+}
+
+/** A fallback from one model to another (`model.failover`), kept in order, at most 16 per turn. */
+function applyFailover(turn: OpenTurn, event: TurnEvent, ts: number | undefined): void {
+  if (turn.fallbacks.length >= 16) return;
+  const at = ts;
+  if (turn.fallbacks.some((fallback) => fallback.at !== undefined && fallback.at === at)) return;
+  turn.fallbacks.push({
+    fromProvider: readString(event, "fromProvider"),
+    fromModel: readString(event, "fromModel"),
+    toProvider: readString(event, "toProvider"),
+    toModel: readString(event, "toModel"),
+    reason: readString(event, "reason", 64),
+    at,
+  });
+}
+
+/** The model an attempt ran (a fallback attempt names another one than the first). */
+function noteModel(attempt: AttemptState, event: TurnEvent): void {
+  attempt.provider = readString(event, "provider") ?? attempt.provider;
+  attempt.model = readString(event, "model") ?? attempt.model;
+}
+
+function minimum(current: number | undefined, value: number | undefined): number | undefined {
+  if (value === undefined) return current;
+  return current === undefined ? value : Math.min(current, value);
+}
+
+function maximum(current: number | undefined, value: number | undefined): number | undefined {
+  if (value === undefined) return current;
+  return current === undefined ? value : Math.max(current, value);
 }

@@ -3,6 +3,7 @@
  * from hooks alone; when the bus is on, they add what it lacks (errors' text, content).
  */
 import { MAX_ID_LENGTH, readField, readString } from "../events/read-event.js";
+import { type AttemptKey, type AttemptStart, attemptFor } from "./attempts.js";
 import {
   type ContentCapture,
   fillIdentity,
@@ -11,6 +12,7 @@ import {
   type OpenTurn,
   readAssistantEvidence,
   readCount,
+  readSpan,
   type TurnLimits,
   toolCallFor,
 } from "./open-turn.js";
@@ -63,10 +65,14 @@ export function applyHook(
   capture: ContentCapture,
 ): void {
   fillIdentity(turn, context);
+  const { key, start } = attemptKeyOf(name, context);
+  const attempt = attemptFor(turn, key, start, limits.maxAttempts);
+  if (attempt.hookStartedAt === undefined || now < attempt.hookStartedAt) attempt.hookStartedAt = now;
   switch (name) {
     case "model_call_started":
     case "model_call_ended": {
-      const call = modelCallFor(turn, readString(event, "callId", MAX_ID_LENGTH) ?? "", limits);
+      const callId = readString(event, "callId", MAX_ID_LENGTH) ?? "";
+      const call = modelCallFor(turn, attempt, callId, readSpan(context).spanId, limits);
       if (call === undefined) return;
       call.provider ??= readString(event, "provider");
       call.model ??= readString(event, "model");
@@ -127,13 +133,15 @@ export function applyHook(
       return;
     }
     case "llm_input":
+      attempt.hookStarted = true;
       if (capture !== undefined) turn.promptContent ??= capture(readField(event, "prompt"), "model-input");
       return;
     case "llm_output": {
-      turn.hookEnded = true;
+      attempt.hookEnded = true;
       const rawUsage = readField(event, "usage");
       const lastAssistant = readField(event, "lastAssistant");
-      turn.llmOutput = {
+      // once per attempt: its own calls' usage (a retried run sums them, as model.usage does)
+      attempt.llmOutput = {
         usage: normalizeUsage(rawUsage),
         costUsd: readUsageCost(rawUsage),
         lastAssistant: readAssistantEvidence(lastAssistant),
@@ -145,11 +153,11 @@ export function applyHook(
       return;
     }
     case "agent_end": {
-      turn.hookEnded = true;
+      attempt.hookEnded = true;
       const messages = readField(event, "messages");
       const success = readField(event, "success");
       const lastAssistant = findLastMessage(messages, "assistant", turn.runId);
-      turn.agentEnd = {
+      attempt.agentEnd = {
         success: typeof success === "boolean" ? success : undefined,
         error: readString(event, "error", 500),
         durationMs: readCount(event, "durationMs"),
@@ -165,6 +173,33 @@ export function applyHook(
       }
       return;
     }
+  }
+}
+
+/**
+ * The span ids a hook's context names its attempt by: model-call hooks carry the call's span (its
+ * parent is the run span), `before_tool_call` the run span, and the conversation hooks the harness
+ * span. `after_tool_call` carries none.
+ */
+function attemptKeyOf(name: string, context: unknown): { key: AttemptKey; start: AttemptStart } {
+  const span = readSpan(context);
+  switch (name) {
+    case "model_call_started":
+    case "model_call_ended":
+      return { key: { runSpanId: span.parentSpanId }, start: undefined };
+    case "before_tool_call":
+      // its context names the run span and, as its parent, the harness span: a link
+      return {
+        key: { runSpanId: span.spanId, harnessSpanId: span.parentSpanId, link: true },
+        start: undefined,
+      };
+    case "llm_input":
+      return { key: { harnessSpanId: span.spanId }, start: "hook" };
+    case "llm_output":
+    case "agent_end":
+      return { key: { harnessSpanId: span.spanId }, start: undefined };
+    default:
+      return { key: {}, start: undefined };
   }
 }
 

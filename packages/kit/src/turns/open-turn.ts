@@ -1,6 +1,10 @@
 /**
  * The mutable state of a turn still being assembled, and how bus events and hooks fill it in.
  * Everything stored is extracted (strings cut, numbers checked); raw host objects are never kept.
+ *
+ * A turn is one run id, but the host may run it several times: a retried provider call (429, 5xx)
+ * or a fallback to another model re-emits `run.started` … `run.completed` under the same run id and
+ * call ids. Each of those is an {@link AttemptState}; model calls belong to an attempt.
  */
 import { readField, readNumber, readPath, readString } from "../events/read-event.js";
 import type { Usage } from "./turn.js";
@@ -21,9 +25,10 @@ interface LifecycleFlags {
   hookEndedAt?: number;
 }
 
-/** A model call being assembled. */
+/** A model call being assembled: one host call id within one attempt. */
 export interface ModelCallState extends LifecycleFlags {
   callId: string;
+  attempt: AttemptState;
   /** N of `<runId>:model:N`, the host's own order of calls; Infinity when the id has no such suffix. */
   sequence: number;
   provider?: string;
@@ -68,6 +73,51 @@ export interface AssistantEvidence {
   errorType?: string;
 }
 
+/** One run of the turn by the host: the first try, a retry, or a fallback to another model. */
+export interface AttemptState {
+  /** Creation order; attempts are numbered by start time when the turn is closed. */
+  created: number;
+  /** The host's span of this attempt's harness run, and of its `run.*` span. */
+  harnessSpanId?: string;
+  runSpanId?: string;
+  runStarted: boolean;
+  runCompleted: boolean;
+  harnessStarted: boolean;
+  harnessEnded: boolean;
+  /** `llm_output` or `agent_end` seen: the end as the hooks report it. */
+  hookEnded: boolean;
+  /** `llm_input` seen: the start as the hooks report it. */
+  hookStarted: boolean;
+  /** Receive time of the attempt's first hook: orders attempts the bus never reported. */
+  hookStartedAt?: number;
+  runStartedAt?: number;
+  harnessStartedAt?: number;
+  runEndedAt?: number;
+  harnessEndedAt?: number;
+  runDurationMs?: number;
+  earliestEventAt?: number;
+  hostOutcome?: string;
+  hostErrorCategory?: string;
+  harnessOutcome?: string;
+  /** `harness.run.completed.itemLifecycle.startedCount`: how many tool items the harness ran. */
+  harnessItemsStarted?: number;
+  harnessError?: { category?: string; phase?: string };
+  llmOutput?: { usage?: Usage; costUsd?: number; lastAssistant?: AssistantEvidence };
+  agentEnd?: { success?: boolean; error?: string; durationMs?: number; lastAssistant?: AssistantEvidence };
+  provider?: string;
+  model?: string;
+}
+
+/** A model fallback the host reported for the turn (`model.failover`). */
+export interface FallbackState {
+  fromProvider?: string;
+  fromModel?: string;
+  toProvider?: string;
+  toModel?: string;
+  reason?: string;
+  at?: number;
+}
+
 /** A turn being assembled. */
 export interface OpenTurn {
   runId: string;
@@ -85,32 +135,21 @@ export interface OpenTurn {
   trigger?: string;
   provider?: string;
   model?: string;
-  runStartedAt?: number;
-  harnessStartedAt?: number;
-  runEndedAt?: number;
-  harnessEndedAt?: number;
-  runDurationMs?: number;
   earliestEventAt?: number;
   latestEventAt?: number;
   /** Any bus event seen for this run: then the bus's own end events are awaited. */
   busObserved: boolean;
-  runStarted: boolean;
-  runCompleted: boolean;
-  harnessEnded: boolean;
-  hookEnded: boolean;
+  /** Every run of the turn by the host, in the order they were first heard of. */
+  attempts: AttemptState[];
+  /** Receive time of the current attempt's end, while it stays the latest. */
   endSeenAt?: number;
-  hostOutcome?: string;
-  hostErrorCategory?: string;
-  harnessOutcome?: string;
-  /** `harness.run.completed.itemLifecycle.startedCount`: how many tool items the harness ran. */
-  harnessItemsStarted?: number;
-  harnessError?: { category?: string; phase?: string };
+  /** Receive time of the host's own "the run is over" (`session.state` idle for the trace). */
+  endMarkerAt?: number;
+  fallbacks: FallbackState[];
   modelCalls: Map<string, ModelCallState>;
   toolCalls: Map<string, ToolCallState>;
   unnamedTools: number;
   modelUsage?: { usage: Usage; costUsd?: number; context?: { limit?: number; used?: number } };
-  llmOutput?: { usage?: Usage; costUsd?: number; lastAssistant?: AssistantEvidence };
-  agentEnd?: { success?: boolean; error?: string; durationMs?: number; lastAssistant?: AssistantEvidence };
   promptContent?: string;
   outputContent?: string;
 }
@@ -119,6 +158,7 @@ export interface OpenTurn {
 export interface TurnLimits {
   maxModelCalls: number;
   maxToolCalls: number;
+  maxAttempts: number;
   onDroppedModelCall: () => void;
   onDroppedToolCall: () => void;
 }
@@ -133,13 +173,24 @@ export function createOpenTurn(runId: string, now: number): OpenTurn {
     openedAt: now,
     lastActivityAt: now,
     busObserved: false,
-    runStarted: false,
-    runCompleted: false,
-    harnessEnded: false,
-    hookEnded: false,
+    attempts: [],
+    fallbacks: [],
     modelCalls: new Map(),
     toolCalls: new Map(),
     unnamedTools: 0,
+  };
+}
+
+/** A fresh attempt. */
+export function createAttempt(created: number): AttemptState {
+  return {
+    created,
+    runStarted: false,
+    runCompleted: false,
+    harnessStarted: false,
+    harnessEnded: false,
+    hookEnded: false,
+    hookStarted: false,
   };
 }
 
@@ -165,15 +216,36 @@ export function fillIdentity(turn: OpenTurn, source: unknown, authoritative = fa
 }
 
 /** Records a host timestamp (`ts`) so start and end do not depend on arrival order. */
-export function noteTimestamp(turn: OpenTurn, ts: number | undefined): void {
+export function noteTimestamp(
+  turn: OpenTurn,
+  ts: number | undefined,
+  attempt: AttemptState | undefined,
+): void {
   if (ts === undefined) return;
   if (turn.earliestEventAt === undefined || ts < turn.earliestEventAt) turn.earliestEventAt = ts;
   if (turn.latestEventAt === undefined || ts > turn.latestEventAt) turn.latestEventAt = ts;
+  if (attempt !== undefined && (attempt.earliestEventAt === undefined || ts < attempt.earliestEventAt)) {
+    attempt.earliestEventAt = ts;
+  }
 }
 
-/** The model call with this id, created if there is room. */
-export function modelCallFor(turn: OpenTurn, callId: string, limits: TurnLimits): ModelCallState | undefined {
-  const existing = turn.modelCalls.get(callId);
+/**
+ * The model call with this id, created if there is room. A retried call repeats its id, so a call is
+ * known by its own span when the input names it (bus events and hooks of one call share it), else
+ * by its attempt.
+ */
+export function modelCallFor(
+  turn: OpenTurn,
+  attempt: AttemptState,
+  callId: string,
+  callSpanId: string | undefined,
+  limits: TurnLimits,
+): ModelCallState | undefined {
+  const key =
+    callSpanId !== undefined
+      ? `span\u0000${callSpanId}\u0000${callId}`
+      : `attempt\u0000${attempt.created}\u0000${callId}`;
+  const existing = turn.modelCalls.get(key);
   if (existing !== undefined) return existing;
   if (turn.modelCalls.size >= limits.maxModelCalls) {
     limits.onDroppedModelCall();
@@ -182,6 +254,7 @@ export function modelCallFor(turn: OpenTurn, callId: string, limits: TurnLimits)
   const match = /:model:(\d+)$/.exec(callId);
   const call: ModelCallState = {
     callId,
+    attempt,
     sequence: match?.[1] !== undefined ? Number(match[1]) : Number.POSITIVE_INFINITY,
     outcome: "pending",
     busStarted: false,
@@ -189,7 +262,7 @@ export function modelCallFor(turn: OpenTurn, callId: string, limits: TurnLimits)
     hookStarted: false,
     hookEnded: false,
   };
-  turn.modelCalls.set(callId, call);
+  turn.modelCalls.set(key, call);
   return call;
 }
 

@@ -15,6 +15,8 @@ const turn = (id: string, sessionKey: string | undefined, extra: Partial<Turn> =
   cost: { usd: 0.000663, source: "provider" },
   usageSource: "model.usage",
   outcome: "success",
+  attempts: 1,
+  revision: 1,
   ...extra,
 });
 

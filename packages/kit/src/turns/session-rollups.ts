@@ -1,6 +1,6 @@
 /** Per-session running totals of assembled turns, in a bounded least-recently-used map. */
 import type { SessionRollup, Turn, TurnOutcome } from "./turn.js";
-import { addUsage, zeroUsage } from "./usage.js";
+import { addUsage, subtractUsage, zeroUsage } from "./usage.js";
 
 /** Options for {@link createSessionRollups}. */
 export interface SessionRollupsOptions {
@@ -36,7 +36,17 @@ export function createSessionRollups(options: SessionRollupsOptions = {}): Sessi
       rollup.sessionId = turn.sessionId ?? rollup.sessionId;
       rollup.agentId = turn.agentId ?? rollup.agentId;
       rollup.channel = turn.channel ?? rollup.channel;
-      rollup.turns += 1;
+      // an amendment replaces the figures of the revision it follows: take those out first
+      const previous = turn.revision > 1 ? turn.previous : undefined;
+      if (previous !== undefined) {
+        rollup.usage = subtractUsage(rollup.usage, previous.usage);
+        if (previous.cost.source === "unknown" || previous.cost.usd === null) {
+          rollup.turnsWithUnknownCost = Math.max(0, rollup.turnsWithUnknownCost - 1);
+        } else rollup.costUsd = Math.round((rollup.costUsd - previous.cost.usd) * 1e12) / 1e12;
+        rollup.outcomes[previous.outcome] = Math.max(0, (rollup.outcomes[previous.outcome] ?? 0) - 1);
+      } else {
+        rollup.turns += 1;
+      }
       rollup.usage = addUsage(rollup.usage, turn.usage);
       if (turn.cost.source === "unknown" || turn.cost.usd === null) rollup.turnsWithUnknownCost += 1;
       else rollup.costUsd = Math.round((rollup.costUsd + turn.cost.usd) * 1e12) / 1e12;

@@ -1,7 +1,14 @@
 /**
  * The turn assembler: joins a run's bus events and hooks into one {@link Turn} — by `runId`, and
- * `model.usage` (which has no runId) by `trace.traceId`. Tolerates late, dropped, duplicated and
- * out-of-order input; holds no timers (the runtime calls `tick`); memory stays bounded.
+ * `model.usage`, `model.failover` and the host's end-of-run `session.state` (which carry no runId)
+ * by `trace.traceId`. Tolerates late, dropped, duplicated and out-of-order input; holds no timers
+ * (the runtime calls `tick`); memory stays bounded.
+ *
+ * When a turn closes: the host may run a turn several times (a retried 429 or 5xx, a fallback to
+ * another model), each time ending with `run.completed`. So a turn whose last attempt failed is
+ * held until the host says the run is over (`session.state` idle for its trace) or, without that
+ * word, `retryWaitMs`; a turn that succeeded closes `settleMs` after its end, or at once when
+ * `model.usage` has come and nothing else is missing.
  */
 
 import {
@@ -15,8 +22,10 @@ import {
 } from "../events/read-event.js";
 import { applyBusEvent } from "./apply-event.js";
 import { ASSEMBLER_HOOKS, applyHook, readHook } from "./apply-hook.js";
+import { callsOf, viewAttempts } from "./attempts.js";
 import type { PriceTable } from "./cost.js";
-import { hasEnded, isPending, listMissing, toTurn } from "./finalize-turn.js";
+import { mayBeRetried, readErrorStatus } from "./failure-reason.js";
+import { hasEnded, isPending, listMissing, toRevisionFigures, toTurn } from "./finalize-turn.js";
 import {
   type ContentCapture,
   type ContentKind,
@@ -24,14 +33,21 @@ import {
   type OpenTurn,
   type TurnLimits,
 } from "./open-turn.js";
-import type { Turn, TurnIncomplete } from "./turn.js";
+import { errorEvidence } from "./outcome.js";
+import type { Turn, TurnIncomplete, TurnRevisionFigures } from "./turn.js";
 
 /** Options for {@link createTurnAssembler}. */
 export interface TurnAssemblerOptions {
-  /** Receives every closed turn, once. May throw: that is caught, counted and warned about. */
+  /** Receives every closed turn, and every amendment of one. May throw: that is caught, counted and warned about. */
   onTurn: (turn: Turn) => void;
   /** How long after the run ended to wait for `model.usage` and late calls (default 1500 ms). */
   settleMs?: number;
+  /**
+   * How long a turn whose last attempt failed waits for the host to try again when the host does
+   * not say the run is over (default 120 000 ms: beyond the host's 60 s `Retry-After` cap and its
+   * 90 s window for server errors).
+   */
+  retryWaitMs?: number;
   /** A turn with no new event for this long is closed incomplete (default 10 minutes). */
   turnTimeoutMs?: number;
   /** Open turns kept at most; beyond it the oldest is closed incomplete, `evicted` (default 5000). */
@@ -40,12 +56,16 @@ export interface TurnAssemblerOptions {
   maxCallsPerTurn?: number;
   /** Closed run and trace ids remembered to recognise very late events (default 20 000). */
   maxRememberedClosed?: number;
+  /** Closed turns kept whole so late input can amend them (default 1000, for `turnTimeoutMs`). */
+  maxAmendableTurns?: number;
   /** Clock; tests drive it explicitly. */
   now?: () => number;
   /** USD per million tokens, keyed `provider/model` or `model`, for costs the host did not price. */
   pricing?: PriceTable;
   /** Content capture: when set, prompts, completions and tool input/output go through it and what it returns is stored. */
   captureContent?: (value: unknown, kind: ContentKind) => string | undefined;
+  /** Keep the host's error text (redacted) on `turn.error.message`. Off: only category, status and a fixed reason. */
+  keepErrorText?: boolean;
   /** One-line warnings (malformed input, a throwing onTurn); repeated ones are rate-limited here too. */
   onWarning?: (message: string) => void;
 }
@@ -58,11 +78,16 @@ export interface TurnAssemblerStats {
   timedOut: number;
   evicted: number;
   shutdown: number;
+  /** Turns the host ran more than once (retries, fallbacks). */
+  retried: number;
+  /** Amendments exported: closed turns reopened by late input that changed them. */
+  amended: number;
   events: number;
   hooks: number;
   malformed: number;
   ignored: number;
   untrusted: number;
+  /** Input for a turn closed too long ago to amend: dropped, counted here and warned about. */
   late: number;
   unattributed: number;
   pendingUsage: number;
@@ -80,17 +105,31 @@ export interface TurnAssembler {
   stats(): TurnAssemblerStats;
 }
 
+/** A closed turn kept so late input can amend it. */
+interface ClosedTurn {
+  state: OpenTurn;
+  record: Turn;
+  closedAt: number;
+}
+
 const MAX_PENDING_USAGE = 1000;
+const MAX_ATTEMPTS = 32;
 const WARNING_INTERVAL_MS = 60_000;
 const MAX_WARNING_KEYS = 64;
+/** After a failure the host does not retry (a 400, a 401), a fallback to another model can still follow. */
+const FALLBACK_GRACE_MS = 5000;
+/** Events that only describe a run: they never reopen a closed turn. */
+const DESCRIPTIVE_EVENTS = new Set(["session.state", "model.failover", "context.assembled"]);
 
 /** Creates a turn assembler. See {@link TurnAssemblerOptions} for the defaults. */
 export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssembler {
-  const settleMs = positive(options.settleMs, 1500);
+  const settleMs = positive(options.settleMs, 1500, true);
+  const retryWaitMs = Math.max(settleMs, positive(options.retryWaitMs, 120_000, true));
   const turnTimeoutMs = positive(options.turnTimeoutMs, 10 * 60_000);
   const maxOpenTurns = Math.max(1, Math.floor(positive(options.maxOpenTurns, 5000)));
   const maxCalls = Math.max(1, Math.floor(positive(options.maxCallsPerTurn, 256)));
   const maxRemembered = Math.max(1, Math.floor(positive(options.maxRememberedClosed, 20_000)));
+  const maxAmendable = Math.max(0, Math.floor(positive(options.maxAmendableTurns, 1000, true)));
   const clock = options.now ?? Date.now;
   const counters: Omit<TurnAssemblerStats, "open" | "pendingUsage"> = {
     assembled: 0,
@@ -98,6 +137,8 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     timedOut: 0,
     evicted: 0,
     shutdown: 0,
+    retried: 0,
+    amended: 0,
     events: 0,
     hooks: 0,
     malformed: 0,
@@ -112,15 +153,23 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
   const open = new Map<string, OpenTurn>();
   const runByTrace = new Map<string, string>();
   const closedRuns = new Set<string>();
-  const closedTraces = new Set<string>();
+  const closedTraces = new Map<string, string>();
+  const amendable = new Map<string, ClosedTurn>();
+  const revisions = new WeakMap<
+    OpenTurn,
+    { revision: number; previous: TurnRevisionFigures; record: Turn }
+  >();
   // model.usage that came before anything told us its trace's run (out-of-order delivery)
   const pendingUsage = new Map<string, { event: TurnEvent; at: number }>();
+  // the host's end of a run whose trace no run has named yet (out-of-order delivery)
+  const pendingEnds = new Map<string, number>();
   // the sender of each session's latest inbound message (message_received has no runId)
   const senders = new Map<string, string>();
   const warnings = new Map<string, { at: number; suppressed: number }>();
   const limits: TurnLimits = {
     maxModelCalls: maxCalls,
     maxToolCalls: maxCalls,
+    maxAttempts: MAX_ATTEMPTS,
     onDroppedModelCall: () => {
       counters.droppedModelCalls += 1;
     },
@@ -169,12 +218,17 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     }
   }
 
-  function remember(set: Set<string>, value: string): void {
-    set.add(value);
-    if (set.size > maxRemembered) {
-      const oldest = set.values().next().value;
-      if (oldest !== undefined) set.delete(oldest);
+  function rememberClosed(runId: string, traceId: string | undefined): void {
+    closedRuns.add(runId);
+    if (closedRuns.size > maxRemembered) {
+      const oldest = closedRuns.values().next().value;
+      if (oldest !== undefined) closedRuns.delete(oldest);
     }
+    if (traceId !== undefined) setNewest(closedTraces, traceId, runId, maxRemembered);
+  }
+
+  function keepAmendable(runId: string, entry: ClosedTurn): void {
+    if (maxAmendable > 0) setNewest(amendable, runId, entry, maxAmendable);
   }
 
   function rememberSender(event: unknown, context: unknown): void {
@@ -183,12 +237,7 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     const senderId =
       readString(event, "senderId", MAX_ID_LENGTH) ?? readString(context, "senderId", MAX_ID_LENGTH);
     if (sessionKey === undefined || senderId === undefined || senderId === "") return;
-    senders.delete(sessionKey);
-    senders.set(sessionKey, senderId);
-    if (senders.size > maxRemembered) {
-      const oldest = senders.keys().next().value;
-      if (oldest !== undefined) senders.delete(oldest);
-    }
+    setNewest(senders, sessionKey, senderId, maxRemembered);
   }
 
   function turnFor(runId: string, at: number): OpenTurn {
@@ -203,6 +252,48 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     return turn;
   }
 
+  /**
+   * The open turn for input about a run already closed: reopened when it is still amendable (the
+   * amendment is exported under the same ids), else undefined — counted and warned about.
+   */
+  function reopen(runId: string, what: string, at: number): OpenTurn | undefined {
+    const closed = amendable.get(runId);
+    if (closed === undefined || at - closed.closedAt > turnTimeoutMs) {
+      amendable.delete(runId);
+      counters.late += 1;
+      warn(
+        "late",
+        `${what} arrived for turn ${runId.slice(0, 80)} after it was exported and can no longer be amended; dropped (counted in health turns.late)`,
+      );
+      return undefined;
+    }
+    amendable.delete(runId);
+    closedRuns.delete(runId);
+    const state = closed.state;
+    revisions.set(state, {
+      revision: closed.record.revision + 1,
+      previous: toRevisionFigures(closed.record),
+      record: closed.record,
+    });
+    state.endSeenAt = undefined;
+    open.set(runId, state);
+    if (state.traceId !== undefined) runByTrace.set(state.traceId, runId);
+    return state;
+  }
+
+  /**
+   * An event that only describes a run (context, fallback, session state) for a closed one: it
+   * cannot change what was exported; counted as late once the turn can no longer be amended.
+   */
+  function noteDescriptiveLate(runId: string, what: string): void {
+    if (what === "session.state" || amendable.has(runId)) return;
+    counters.late += 1;
+    warn(
+      "late",
+      `${what} arrived for turn ${runId.slice(0, 80)} after it was exported; dropped (counted in health turns.late)`,
+    );
+  }
+
   /** After any change: index the trace, join waiting usage, track the end, close when done. */
   function settle(turn: OpenTurn, at: number): void {
     turn.lastActivityAt = at;
@@ -214,28 +305,55 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
         pendingUsage.delete(traceId);
         applyBusEvent(turn, waiting.event, limits);
       }
+      const ended = pendingEnds.get(traceId);
+      if (ended !== undefined) {
+        pendingEnds.delete(traceId);
+        markEnded(turn, ended);
+      }
     }
     if (hasEnded(turn)) turn.endSeenAt ??= at;
     else turn.endSeenAt = undefined;
-    if (turn.modelUsage !== undefined && isWhole(turn) && isReady(turn)) close(turn);
+    if (!isWhole(turn) || !isReady(turn)) return;
+    // model.usage comes last when any call succeeded; when none did, the host's end-of-run is last,
+    // though the bus may still be delivering a failed call (it drains call events later)
+    if (turn.modelUsage !== undefined) close(turn);
+    else if (turn.endMarkerAt !== undefined && !hasSuccessfulCall(turn) && everyAttemptCalled(turn)) {
+      close(turn);
+    }
   }
 
   /**
    * Whether the bus delivered both ends of the run and of every call: only then a turn closes the
-   * moment model.usage arrives; otherwise it waits the settle time for stragglers.
+   * moment its last word arrives; otherwise it waits the settle time for stragglers.
    */
   function isWhole(turn: OpenTurn): boolean {
-    if (!turn.busObserved) return turn.hookEnded;
-    if (!turn.runStarted || !turn.runCompleted || !turn.harnessEnded) return false;
-    // calls are numbered <runId>:model:N from 1: a gap means a call not heard of yet
-    let highest = 0;
+    const view = viewAttempts(turn);
+    const attempt = view.attempts.at(-1);
+    if (attempt === undefined) return false;
+    if (!turn.busObserved) return attempt.hookEnded;
+    for (const each of view.attempts) {
+      if (!each.runStarted || !each.runCompleted || !each.harnessEnded) return false;
+    }
+    // calls are numbered <runId>:model:N from 1 in each attempt: a gap means a call not heard of yet
+    const highest = new Map<unknown, { top: number; count: number }>();
     for (const call of turn.modelCalls.values()) {
       if (!call.busStarted) return false;
-      if (Number.isFinite(call.sequence)) highest = Math.max(highest, call.sequence);
+      const seen = highest.get(call.attempt) ?? { top: 0, count: 0 };
+      seen.count += 1;
+      if (Number.isFinite(call.sequence)) seen.top = Math.max(seen.top, call.sequence);
+      highest.set(call.attempt, seen);
     }
-    if (highest > turn.modelCalls.size) return false;
+    for (const seen of highest.values()) if (seen.top > seen.count) return false;
     for (const tool of turn.toolCalls.values()) if (!tool.busStarted) return false;
-    return turn.harnessItemsStarted === undefined || turn.toolCalls.size >= turn.harnessItemsStarted;
+    let itemsStarted = 0;
+    let known = false;
+    for (const each of turn.attempts) {
+      if (each.harnessItemsStarted !== undefined) {
+        known = true;
+        itemsStarted += each.harnessItemsStarted;
+      }
+    }
+    return !known || turn.toolCalls.size >= itemsStarted;
   }
 
   function isReady(turn: OpenTurn): boolean {
@@ -245,30 +363,56 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     return true;
   }
 
+  /** How long after its end a turn may still change: the settle time, or the wait for a retry. */
+  function waitAfterEnd(turn: OpenTurn): number {
+    if (turn.endMarkerAt !== undefined) return settleMs;
+    const failure = lastAttemptFailure(turn);
+    if (failure === undefined) return settleMs;
+    return mayBeRetried(failure.status) ? retryWaitMs : Math.max(settleMs, FALLBACK_GRACE_MS);
+  }
+
   function close(turn: OpenTurn, reason?: TurnIncomplete["reason"]): void {
     open.delete(turn.runId);
-    remember(closedRuns, turn.runId);
-    if (turn.traceId !== undefined) {
-      if (runByTrace.get(turn.traceId) === turn.runId) runByTrace.delete(turn.traceId);
-      remember(closedTraces, turn.traceId);
+    if (turn.traceId !== undefined && runByTrace.get(turn.traceId) === turn.runId) {
+      runByTrace.delete(turn.traceId);
     }
+    rememberClosed(turn.runId, turn.traceId);
     if (reason === "evicted") counters.evicted += 1;
-    const missing = reason === undefined ? [] : listMissing(turn);
+    const awaitingRetry = turn.endMarkerAt === undefined && lastAttemptFailure(turn) !== undefined;
+    const missing = reason === undefined ? [] : listMissing(turn, awaitingRetry && reason !== "timeout");
     const incomplete = missing.length > 0 && reason !== undefined ? { reason, missing } : undefined;
-    counters.assembled += 1;
-    if (incomplete !== undefined) {
-      counters.incomplete += 1;
-      if (reason === "timeout") counters.timedOut += 1;
-      if (reason === "shutdown") counters.shutdown += 1;
-    }
+    const amendment = revisions.get(turn);
+    revisions.delete(turn);
     let record: Turn;
     try {
-      record = toTurn(turn, options.pricing, incomplete);
+      record = toTurn(turn, {
+        pricing: options.pricing,
+        incomplete,
+        keepErrorText: options.keepErrorText === true,
+        revision: amendment?.revision,
+        previous: amendment?.previous,
+      });
       const senderId = record.sessionKey === undefined ? undefined : senders.get(record.sessionKey);
       if (senderId !== undefined) record.senderId = senderId;
     } catch (error) {
       warn("finalize", `could not finalize turn ${turn.runId.slice(0, 80)}: ${describeError(error)}`);
       return;
+    }
+    // input that changed nothing (a duplicate) is not exported again
+    if (amendment !== undefined && toFingerprint(amendment.record) === toFingerprint(record)) {
+      keepAmendable(turn.runId, { state: turn, record: amendment.record, closedAt: now() });
+      return;
+    }
+    keepAmendable(turn.runId, { state: turn, record, closedAt: now() });
+    if (amendment !== undefined) counters.amended += 1;
+    else {
+      counters.assembled += 1;
+      if (record.attempts > 1) counters.retried += 1;
+      if (incomplete !== undefined) {
+        counters.incomplete += 1;
+        if (reason === "timeout") counters.timedOut += 1;
+        if (reason === "shutdown") counters.shutdown += 1;
+      }
     }
     try {
       options.onTurn(record);
@@ -278,19 +422,43 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     }
   }
 
-  function handleUsage(event: TurnEvent, at: number): void {
+  /** model.usage, model.failover and session.state name their run by trace only. */
+  function handleTraceEvent(event: TurnEvent, at: number): void {
     const traceId = readString(readField(event, "trace"), "traceId", MAX_ID_LENGTH) ?? "";
     const runId = runByTrace.get(traceId);
     const turn = runId === undefined ? undefined : open.get(runId);
     if (turn !== undefined) {
-      applyBusEvent(turn, event, limits);
+      if (event.type === "session.state") {
+        if (isIdle(event)) markEnded(turn, at);
+      } else {
+        applyBusEvent(turn, event, limits);
+      }
       settle(turn, at);
       return;
     }
-    if (closedTraces.has(traceId)) {
-      counters.late += 1;
+    const closedRun = closedTraces.get(traceId);
+    if (closedRun !== undefined) {
+      if (DESCRIPTIVE_EVENTS.has(event.type)) {
+        noteDescriptiveLate(closedRun, event.type);
+        return;
+      }
+      const reopened = reopen(closedRun, event.type, at);
+      if (reopened === undefined) return;
+      applyBusEvent(reopened, event, limits);
+      settle(reopened, at);
       return;
     }
+    if (event.type === "session.state") {
+      if (!isIdle(event)) return;
+      pendingEnds.delete(traceId);
+      pendingEnds.set(traceId, at);
+      if (pendingEnds.size > MAX_PENDING_USAGE) {
+        const oldest = pendingEnds.keys().next().value;
+        if (oldest !== undefined) pendingEnds.delete(oldest);
+      }
+      return;
+    }
+    if (event.type !== "model.usage") return;
     pendingUsage.delete(traceId);
     pendingUsage.set(traceId, { event, at });
     if (pendingUsage.size > MAX_PENDING_USAGE) {
@@ -314,16 +482,21 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
           counters.ignored += 1;
           return;
         }
+        const accepted = result.event;
         // the turn event types are trusted core events; an untrusted copy was forged by a plugin
-        if (readField(metadata, "trusted") === false) {
+        // (session state is public by nature: it only ever ends a wait)
+        if (readField(metadata, "trusted") === false && accepted.type !== "session.state") {
           counters.untrusted += 1;
           counters.ignored += 1;
           return;
         }
         const at = now();
-        const accepted = result.event;
-        if (accepted.type === "model.usage") {
-          handleUsage(accepted, at);
+        if (
+          accepted.type === "model.usage" ||
+          accepted.type === "model.failover" ||
+          accepted.type === "session.state"
+        ) {
+          handleTraceEvent(accepted, at);
           return;
         }
         const traceId = readPath(accepted, "trace.traceId");
@@ -334,11 +507,17 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
           counters.unattributed += 1;
           return;
         }
-        if (closedRuns.has(runId)) {
-          counters.late += 1;
-          return;
+        let turn: OpenTurn | undefined;
+        if (closedRuns.has(runId) || (!open.has(runId) && amendable.has(runId))) {
+          if (DESCRIPTIVE_EVENTS.has(accepted.type)) {
+            noteDescriptiveLate(runId, accepted.type);
+            return;
+          }
+          turn = reopen(runId, accepted.type, at);
+          if (turn === undefined) return;
+        } else {
+          turn = turnFor(runId, at);
         }
-        const turn = turnFor(runId, at);
         applyBusEvent(turn, accepted, limits);
         settle(turn, at);
       } catch (error) {
@@ -364,12 +543,14 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
           warn(`malformed-hook-${name}`, `skipped a malformed hook call: ${result.error}`);
           return;
         }
-        if (closedRuns.has(result.runId)) {
-          counters.late += 1;
-          return;
-        }
         const at = now();
-        const turn = turnFor(result.runId, at);
+        let turn: OpenTurn | undefined;
+        if (closedRuns.has(result.runId)) {
+          turn = reopen(result.runId, name, at);
+          if (turn === undefined) return;
+        } else {
+          turn = turnFor(result.runId, at);
+        }
         applyHook(turn, name, event, context, at, limits, capture);
         settle(turn, at);
       } catch (error) {
@@ -382,7 +563,9 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
       const at = typeof tickNow === "number" && Number.isFinite(tickNow) ? tickNow : now();
       for (const turn of [...open.values()]) {
         try {
-          const settled = turn.endSeenAt !== undefined && hasEnded(turn) && at - turn.endSeenAt >= settleMs;
+          const endAt =
+            turn.endSeenAt === undefined ? undefined : Math.max(turn.endSeenAt, turn.endMarkerAt ?? 0);
+          const settled = endAt !== undefined && hasEnded(turn) && at - endAt >= waitAfterEnd(turn);
           if (settled || at - turn.lastActivityAt >= turnTimeoutMs) close(turn, "timeout");
         } catch (error) {
           open.delete(turn.runId);
@@ -393,6 +576,14 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
         if (at - waiting.at < turnTimeoutMs) break;
         pendingUsage.delete(traceId);
         counters.unattributed += 1;
+      }
+      for (const [traceId, endedAt] of pendingEnds) {
+        if (at - endedAt < turnTimeoutMs) break;
+        pendingEnds.delete(traceId);
+      }
+      for (const [runId, closed] of amendable) {
+        if (at - closed.closedAt <= turnTimeoutMs) break;
+        amendable.delete(runId);
       }
     },
 
@@ -406,6 +597,8 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
       }
       counters.unattributed += pendingUsage.size;
       pendingUsage.clear();
+      pendingEnds.clear();
+      amendable.clear();
     },
 
     stats() {
@@ -414,6 +607,67 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
   };
 }
 
-function positive(value: number | undefined, fallback: number): number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : fallback;
+/** Sets `key` as the newest entry of a map kept to `max` entries, the oldest going first. */
+function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) {
+    const oldest = map.keys().next();
+    if (oldest.done) break;
+    map.delete(oldest.value);
+  }
+}
+
+/** How the last attempt failed, when it did: its HTTP status when the host's message names one. */
+function lastAttemptFailure(turn: OpenTurn): { status?: number } | undefined {
+  const view = viewAttempts(turn);
+  const attempt = view.attempts.at(-1);
+  if (attempt === undefined) return undefined;
+  const evidence = errorEvidence(attempt);
+  let lastCall: { sequence: number; outcome: string } | undefined;
+  for (const call of callsOf(turn, view, attempt)) {
+    if (lastCall === undefined || call.sequence >= lastCall.sequence) lastCall = call;
+  }
+  const failed =
+    evidence !== undefined ||
+    lastCall?.outcome === "error" ||
+    attempt.harnessError !== undefined ||
+    attempt.hostOutcome === "error";
+  if (!failed) return undefined;
+  return { status: readErrorStatus(evidence?.errorMessage) };
+}
+
+/** The host said the run is over: it is a bus word, so the bus's own ends are awaited from now on. */
+function markEnded(turn: OpenTurn, at: number): void {
+  turn.busObserved = true;
+  turn.endMarkerAt ??= at;
+}
+
+/** Whether every attempt made a model call: an attempt without one may still be reporting it. */
+function everyAttemptCalled(turn: OpenTurn): boolean {
+  const view = viewAttempts(turn);
+  const called = new Set<unknown>();
+  for (const call of turn.modelCalls.values()) called.add(view.of(call.attempt));
+  return view.attempts.every((attempt) => called.has(attempt));
+}
+
+function hasSuccessfulCall(turn: OpenTurn): boolean {
+  for (const call of turn.modelCalls.values()) if (call.outcome === "success") return true;
+  return false;
+}
+
+function isIdle(event: unknown): boolean {
+  return readString(event, "state", 32) === "idle";
+}
+
+/** What an amendment is compared on: the whole record but its revision bookkeeping. */
+function toFingerprint(record: Turn): string {
+  const { revision: _revision, previous: _previous, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
+function positive(value: number | undefined, fallback: number, allowZero = false): number {
+  return typeof value === "number" && Number.isFinite(value) && (value > 0 || (allowZero && value === 0))
+    ? value
+    : fallback;
 }

@@ -5,6 +5,7 @@ import { isSampledIn, shouldKeepTurn, type TurnSampling } from "./turn-sampling.
 
 const healthyCall: ModelCall = {
   callId: "run-1:model:1",
+  attempt: 1,
   usage: { input: 10, output: 5, cacheRead: 0, cacheWrite: 0, total: 15 },
   cost: { usd: 0.001, source: "provider" },
   outcome: "success",
@@ -23,6 +24,8 @@ function makeTurn(overrides: Partial<Turn> = {}): Turn {
     cost: { usd: 0.001, source: "provider" },
     usageSource: "model.usage",
     outcome: "success",
+    attempts: 1,
+    revision: 1,
     ...overrides,
   };
 }
@@ -41,7 +44,10 @@ describe("shouldKeepTurn", () => {
     const failed: Turn[] = [
       makeTurn({ modelCalls: [{ ...healthyCall, outcome: "error", errorCategory: "provider" }] }),
       makeTurn({ toolCalls: [{ toolCallId: "t1", toolName: "read", outcome: "error" }] }),
-      makeTurn({ outcome: "error", error: { category: "Error", source: "model.call.error" } }),
+      makeTurn({
+        outcome: "error",
+        error: { category: "Error", source: "model.call.error", reason: "the model call failed (Error)" },
+      }),
       makeTurn({ outcome: "aborted" }),
       makeTurn({ outcome: "blocked" }),
       makeTurn({ incomplete: { reason: "timeout", missing: ["run.completed"] } }),

@@ -28,7 +28,10 @@ export type TurnOutcome = "success" | "error" | "aborted" | "blocked" | "unknown
 
 /** One provider request inside a turn (`<runId>:model:N`). */
 export interface ModelCall {
+  /** The host's call id; a retried run repeats it, so `attempt` tells the requests apart. */
   callId: string;
+  /** Which run of the turn made the call (1 for the first; retries and fallbacks count up). */
+  attempt: number;
   provider?: string;
   model?: string;
   api?: string;
@@ -41,6 +44,10 @@ export interface ModelCall {
   outcome: "success" | "error" | "pending";
   errorCategory?: string;
   failureKind?: string;
+  /** The provider's HTTP status of a failed call, when the host's message gives it. */
+  errorStatus?: number;
+  /** A fixed, content-free description of the failure (safe to export with content capture off). */
+  errorReason?: string;
   /** Span ids the host assigned; extensions may reuse them to keep the host's trace shape. */
   spanId?: string;
   parentSpanId?: string;
@@ -65,6 +72,39 @@ export interface ToolCall {
   parentSpanId?: string;
   /** Tool input and output, only when content capture is on (already redacted and bounded). */
   content?: { input?: string; output?: string };
+}
+
+/** How a turn failed. Only `message` can hold the host's text, and only when content capture is on. */
+export interface TurnError {
+  category?: string;
+  /** The provider's HTTP status, when the host's message gives it. */
+  status?: number;
+  /** A fixed, content-free line (`the provider rate-limited the request (HTTP 429)`): always safe to export. */
+  reason: string;
+  /** The host's own text, redacted and bounded; present only when content capture is on. */
+  message?: string;
+  /** Which input said so (`model.call.error`, `llm_output`, …). */
+  source: string;
+}
+
+/** A fallback from one model to another that the host made during the turn (`model.failover`). */
+export interface ModelFallback {
+  fromProvider?: string;
+  fromModel?: string;
+  toProvider?: string;
+  toModel?: string;
+  reason?: string;
+}
+
+/** The figures of the revision of a turn an amendment replaces, so counters can add the difference. */
+export interface TurnRevisionFigures {
+  usage: Usage;
+  cost: Cost;
+  outcome: TurnOutcome;
+  modelCalls: number;
+  toolCalls: number;
+  toolErrors: number;
+  incomplete: boolean;
 }
 
 /** Why a turn was closed before everything arrived, and what never came. */
@@ -102,8 +142,19 @@ export interface Turn {
   outcome: TurnOutcome;
   /** What the host itself said (`run.completed.outcome`), which can be `completed` for a failed turn. */
   hostOutcome?: string;
-  error?: { category?: string; message?: string; source: string };
+  error?: TurnError;
+  /** How many times the host ran the turn (retries of a failed provider call, fallbacks): 1 normally. */
+  attempts: number;
+  /** Fallbacks to other models, in order (`model.failover`). */
+  fallbacks?: ModelFallback[];
   incomplete?: TurnIncomplete;
+  /**
+   * 1 for the first export of a turn. Input that arrived after the turn was exported reopens it: the
+   * amended turn is exported again under the same ids with `revision` counting up, and `previous`
+   * holds the figures it replaces.
+   */
+  revision: number;
+  previous?: TurnRevisionFigures;
   context?: { limit?: number; used?: number };
   /** Who sent the message that started the turn, when the channel says (`message_received.senderId`); raw, hash before export. */
   senderId?: string;

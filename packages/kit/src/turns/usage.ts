@@ -51,6 +51,22 @@ export function addUsage(left: Usage, right: Usage): Usage {
   return sum;
 }
 
+/** `left` minus `right`, each count floored at zero (reasoning kept when either side has it). */
+export function subtractUsage(left: Usage, right: Usage): Usage {
+  const less = (a: number, b: number) => Math.max(0, a - b);
+  const difference: Usage = {
+    input: less(left.input, right.input),
+    output: less(left.output, right.output),
+    cacheRead: less(left.cacheRead, right.cacheRead),
+    cacheWrite: less(left.cacheWrite, right.cacheWrite),
+    total: less(left.total, right.total),
+  };
+  if (left.reasoning !== undefined || right.reasoning !== undefined) {
+    difference.reasoning = less(left.reasoning ?? 0, right.reasoning ?? 0);
+  }
+  return difference;
+}
+
 /** Whether a usage counted any token. */
 export function hasTokens(usage: Usage): boolean {
   return usage.total > 0 || usage.input + usage.output + usage.cacheRead + usage.cacheWrite > 0;
