@@ -52,6 +52,22 @@ describe("clawscope-langfuse config", () => {
     expect(legacy.config.baseUrl).toBe("http://langfuse.internal:3000");
   });
 
+  it("refuses a baseUrl that carries a password, in one line that never shows it", () => {
+    let message = "";
+    try {
+      resolveConfig(configDefinition, { ...KEYS, baseUrl: "https://admin:hunter2@langfuse.example" }, {});
+    } catch (error) {
+      message = String((error as Error).message);
+    }
+    expect(message).toBe(
+      'config field "baseUrl" must not carry credentials (user:password@); give them in their own fields (got "https://admin:***@langfuse.example")',
+    );
+    // from the env too: never a quiet fall back to Langfuse Cloud, which would send the data elsewhere
+    expect(() =>
+      resolveConfig(configDefinition, KEYS, { LANGFUSE_BASE_URL: "https://admin:hunter2@langfuse.example" }),
+    ).toThrow('config field "baseUrl" from env LANGFUSE_BASE_URL must not carry credentials');
+  });
+
   it("names the missing key and where to set it", () => {
     expect(() => resolveConfig(configDefinition, { secretKey: "sk-lf-x" }, {})).toThrow(
       /"publicKey" is required: set it in the plugin config or env LANGFUSE_PUBLIC_KEY/,

@@ -33,6 +33,8 @@ export const configDefinition = defineConfig({
     env: ["LANGFUSE_BASE_URL", "LANGFUSE_BASEURL", "LANGFUSE_HOST"],
     default: DEFAULT_BASE_URL,
     placeholder: DEFAULT_BASE_URL,
+    // Langfuse authenticates with publicKey/secretKey: a password in the URL would only leak
+    credentials: "refuse",
   }),
   environment: field.string({
     description:

@@ -68,6 +68,7 @@ export { MAX_LOG_TEXT_CHARS, toLogText } from "./privacy/log-text.js";
 export { type RedactOptions, redactText } from "./privacy/redact.js";
 export { redactValue } from "./privacy/redact-value.js";
 export { truncate } from "./privacy/truncate.js";
+export { hasUrlCredentials, maskUrlCredentials } from "./privacy/url-credentials.js";
 // runtime: the plugin factory every extension uses
 export {
   attachToEventHub,

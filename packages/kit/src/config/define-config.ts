@@ -36,6 +36,11 @@ export interface StringField extends StringOptions {
 
 export interface UrlOptions extends FieldOptionsBase {
   default?: string;
+  /**
+   * `refuse`: a URL carrying `user:password@` is a config error (for backends that take their
+   * credentials elsewhere). Either way the password never shows in messages or displays.
+   */
+  credentials?: "allow" | "refuse";
 }
 /** An absolute http or https URL. */
 export interface UrlField extends UrlOptions {

@@ -247,3 +247,47 @@ describe("parseKeyValueList", () => {
     expect(parseKeyValueList("a=%E0%A4%A")).toEqual({ a: "%E0%A4%A" });
   });
 });
+
+describe("secrets and URL credentials in config errors and displays", () => {
+  it("never echoes a record of secrets given the wrong way, and takes a name=value list", () => {
+    const secret = "Bearer sk-live-abcdefghijklmnop";
+    const message = errorOf(() => resolveConfig(definition, { ...base, headers: 42 }, {})).message;
+    expect(message).toBe(
+      'config field "headers" must be an object or a name=value,name2=value2 list (got a number)',
+    );
+    const listed = resolveConfig(definition, { ...base, headers: `authorization=${secret}` }, {}).config;
+    expect(listed.headers).toEqual({ authorization: secret });
+    const broken = errorOf(() =>
+      resolveConfig(definition, { ...base, headers: `authorization ${secret}` }, {}),
+    );
+    expect(broken.message).not.toContain("sk-live");
+    expect(broken.message).toContain("a string of");
+  });
+
+  it("refuses a URL with credentials where the backend takes them elsewhere, masking the password", () => {
+    const strict = defineConfig({
+      baseUrl: field.url({ description: "Server.", required: true, credentials: "refuse" }),
+    });
+    const message = errorOf(() =>
+      resolveConfig(strict, { baseUrl: "https://admin:hunter2-secret@langfuse.example" }, {}),
+    ).message;
+    expect(message).toBe(
+      'config field "baseUrl" must not carry credentials (user:password@); give them in their own fields (got "https://admin:***@langfuse.example")',
+    );
+    expect(resolveConfig(strict, { baseUrl: "https://langfuse.example" }, {}).config.baseUrl).toBe(
+      "https://langfuse.example",
+    );
+  });
+
+  it("masks URL passwords in displays and in messages about other problems", () => {
+    const shown = redactConfigForDisplay(definition, {
+      ...base,
+      trackingUri: "https://u:p4ss@mlflow.example/",
+    });
+    expect(shown.trackingUri).toBe("https://u:***@mlflow.example/");
+    const message = errorOf(() =>
+      resolveConfig(definition, { trackingUri: "ftp://u:p4ss@mlflow.example" }, {}),
+    ).message;
+    expect(message).not.toContain("p4ss");
+  });
+});

@@ -6,6 +6,8 @@
  * with other software, so a foreign format must not disable the extension); a bad plugin config
  * value is a `ConfigError`.
  */
+
+import { hasUrlCredentials, maskUrlCredentials } from "../privacy/url-credentials.js";
 import type { ConfigDefinition, FieldMap, FieldSpec, InferConfig } from "./define-config.js";
 import { parseKeyValueList } from "./define-config.js";
 import { URL_PATTERN } from "./json-schema.js";
@@ -99,6 +101,8 @@ function resolveField(
       const parsed = (spec.parseEnv ?? defaultEnvParser(spec))(text);
       return validateValue(spec, parsed, path, ` from env ${name}`);
     } catch (error) {
+      // a bad endpoint must not quietly become the default one: data would go to another server
+      if (spec.kind === "url" && error instanceof ConfigError) throw error;
       const reason =
         error instanceof ConfigError
           ? error.message
@@ -116,7 +120,8 @@ function resolveField(
 }
 
 function validateValue(spec: FieldSpec, value: unknown, path: string, source: string): unknown {
-  const secret = spec.kind === "secret";
+  // a record of secrets (headers) is as secret as its values: a malformed one is never echoed
+  const secret = spec.kind === "secret" || (spec.kind === "record" && spec.values.kind === "secret");
   const fail = (expected: string): never => {
     throw new ConfigError(fieldMessage(path, source, expected, value, secret), path);
   };
@@ -138,6 +143,9 @@ function validateValue(spec: FieldSpec, value: unknown, path: string, source: st
     case "url":
       if (typeof value !== "string" || !URL_REGEX.test(value) || !URL.canParse(value)) {
         return fail("must be an http or https URL");
+      }
+      if (spec.credentials === "refuse" && hasUrlCredentials(value)) {
+        return fail("must not carry credentials (user:password@); give them in their own fields");
       }
       return value;
     case "integer":
@@ -183,7 +191,19 @@ function validateValue(spec: FieldSpec, value: unknown, path: string, source: st
     }
     case "record": {
       const maxKeys = spec.maxKeys ?? DEFAULT_MAX_RECORD_KEYS;
-      if (!isPlainObject(value)) return fail("must be an object");
+      // `name=value,name2=value2` in the config file too, as the env var takes it
+      if (typeof value === "string" && spec.values.kind !== "object") {
+        const parsed = parseKeyValueList(value);
+        if (parsed === undefined) return fail("must be an object or a name=value,name2=value2 list");
+        value = parsed;
+      }
+      if (!isPlainObject(value)) {
+        return fail(
+          spec.values.kind === "object"
+            ? "must be an object"
+            : "must be an object or a name=value,name2=value2 list",
+        );
+      }
       const keys = Object.keys(value);
       if (keys.length > maxKeys) return fail(`must have at most ${maxKeys} keys`);
       const result: Record<string, unknown> = {};
@@ -268,6 +288,7 @@ function redactFields(
 
 function redactFieldValue(spec: FieldSpec, value: unknown): unknown {
   if (spec.kind === "secret") return "[redacted]";
+  if (spec.kind === "url" && typeof value === "string") return maskUrlCredentials(value);
   if (spec.kind === "object") return redactFields(spec.fields, isPlainObject(value) ? value : undefined);
   if (spec.kind === "record" && isPlainObject(value)) {
     const result: Record<string, unknown> = {};
@@ -302,7 +323,8 @@ function describeReceived(value: unknown, secret: boolean): string {
   if (typeof value === "object") return "an object";
   if (secret)
     return typeof value === "string" ? `a string of ${value.length} characters` : `a ${typeof value}`;
-  if (typeof value === "string") return JSON.stringify(truncateText(value, SHOWN_VALUE_CHARS));
+  if (typeof value === "string")
+    return JSON.stringify(truncateText(maskUrlCredentials(value), SHOWN_VALUE_CHARS));
   return String(value);
 }
 

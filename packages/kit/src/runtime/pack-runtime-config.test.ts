@@ -128,17 +128,17 @@ describe("env fallbacks", () => {
     expect(started[0]?.endpoint).toBe("http://from-env.test/x");
   });
 
-  it("uses the default without either, and ignores a malformed env var with one warning", async () => {
+  it("uses the default without either; a malformed endpoint env var disables it with one line, never the default", async () => {
     await startWith({});
     expect(started[0]?.endpoint).toBe("http://127.0.0.1:9/default");
     expect(started[0]?.detail).toBe("basic");
     vi.stubEnv(ENDPOINT_ENV, "not a url");
     const host = await startWith({});
-    expect(started[1]?.endpoint).toBe("http://127.0.0.1:9/default");
-    const warnings = host.logs.messages("warn").filter((line) => line.includes(ENDPOINT_ENV));
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(
-      new RegExp(`^${PLUGIN_ID}: config field "endpoint" from env ${ENDPOINT_ENV}`),
-    );
+    // a mistyped endpoint must not quietly send the data to the default server
+    expect(started).toHaveLength(1);
+    const errors = host.logs.messages("error").filter((line) => line.includes(ENDPOINT_ENV));
+    expect(errors).toEqual([
+      `${PLUGIN_ID}: disabled: config field "endpoint" from env ${ENDPOINT_ENV} must be an http or https URL (got "not a url")`,
+    ]);
   });
 });
