@@ -280,10 +280,8 @@ describe("secrets and URL credentials in config errors and displays", () => {
   });
 
   it("masks URL passwords in displays and in messages about other problems", () => {
-    const shown = redactConfigForDisplay(definition, {
-      ...base,
-      trackingUri: "https://u:p4ss@mlflow.example/",
-    });
+    const values: Record<string, unknown> = { ...base, trackingUri: "https://u:p4ss@mlflow.example/" };
+    const shown = redactConfigForDisplay(definition, values);
     expect(shown.trackingUri).toBe("https://u:***@mlflow.example/");
     const message = errorOf(() =>
       resolveConfig(definition, { trackingUri: "ftp://u:p4ss@mlflow.example" }, {}),
