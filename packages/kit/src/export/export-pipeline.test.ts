@@ -249,7 +249,7 @@ describe("createExportPipeline (spool)", () => {
     expect(pipeline.stats().spooled).toBe(0);
     expect(pipeline.stats().lastError?.message).toMatch(/ENOTDIR|EEXIST/);
     expect(
-      lines.filter((line) => line.startsWith("error") && line.includes("keeping data in memory")),
+      lines.filter((line) => line.startsWith("error") && line.includes("new data is kept in memory")),
     ).toHaveLength(1);
     await pipeline.stop({ timeoutMs: 100 });
   });

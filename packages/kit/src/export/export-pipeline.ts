@@ -46,7 +46,6 @@ interface Batch<T> {
   entry: SpoolEntry | undefined;
 }
 
-const DISK_RETRY_MS = 10_000;
 /** Batches cut and written together per intake step: enough to keep up with bursts, small enough not to stall the loop. */
 const INTAKE_GROUP = 4;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -58,7 +57,11 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
   const label = `export ${config.name}`;
   const policy = createRetryPolicy({ ...config.retry, random: config.random });
   const spool = config.spoolDir
-    ? createSpool({ dir: config.spoolDir, maxDeadLetterBytes: config.maxDeadLetterBytes })
+    ? createSpool({
+        dir: config.spoolDir,
+        maxDeadLetterBytes: config.maxDeadLetterBytes,
+        ...(config.spoolFs ? { fs: config.spoolFs } : {}),
+      })
     : undefined;
 
   const pending = createItemQueue<ExportItem<T>>();
@@ -112,12 +115,23 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     lastError = { message: toLogText(message, 500), at: clock.now() };
   };
   const diskTrouble = (what: string, error: unknown) => {
-    diskRetryAt = clock.now() + DISK_RETRY_MS;
+    diskRetryAt = clock.now() + config.diskRetryMs;
     noteError(`${what}: ${describeError(error)}`);
+    const code = (error as { code?: unknown } | undefined)?.code;
+    const why =
+      code === "ENOSPC" || code === "EDQUOT"
+        ? "the disk is full"
+        : code === "EROFS"
+          ? "the disk is read-only"
+          : code === "EACCES" || code === "EPERM"
+            ? "the spool is not writable"
+            : code === "ENOENT"
+              ? "the spool folder cannot be created"
+              : "the disk failed";
     logger.limited(
       "error",
       `${label}:disk`,
-      `${label}: ${what} failed in ${config.spoolDir} (${describeError(error)}); keeping data in memory (bounded) and retrying the disk later`,
+      `${label}: ${what} failed: ${why} (${describeError(error)}) in ${config.spoolDir}; new data is kept in memory (at most ${config.maxQueueItems} items, beyond that counted as dropped) and the disk is tried again every ${toDuration(config.diskRetryMs)}`,
     );
   };
 
@@ -252,8 +266,23 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     };
   };
 
+  /** Batches kept in memory while the disk failed, written as soon as it takes writes again. */
+  const rescueStranded = async () => {
+    while (spool !== undefined && memoryOnlyItems > 0 && clock.now() >= diskRetryAt) {
+      const group = ready
+        .filter((batch) => !batch.entry && batch.items && batch !== inFlight)
+        .slice(0, INTAKE_GROUP)
+        .map((batch) => ({ batch, body: (batch.items ?? []).map((item) => toSpoolLine(item)).join("") }));
+      if (group.length === 0) return;
+      await persist(group);
+      if (group.every((cut) => !cut.batch.entry)) return;
+      await yieldToEventLoop();
+    }
+  };
+
   const intake = async (force: boolean) => {
     await recovered;
+    await rescueStranded();
     const more = () => pending.size >= config.maxBatchItems || (force && pending.size > 0);
     while (more()) {
       const cuts: { batch: Batch<T>; body: string }[] = [];
@@ -287,7 +316,7 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     flushTimer = clock.setTimer(() => {
       flushTimer = undefined;
       if (phase !== "running") return;
-      if (pending.size > 0) void runIntake(true);
+      if (pending.size > 0 || (spool !== undefined && memoryOnlyItems > 0)) void runIntake(true);
       armFlushTimer();
     }, config.flushIntervalMs);
   };
@@ -668,4 +697,8 @@ function rejectedItems<T>(
   const refused = items.filter((item) => ids.has(item.id));
   const reason = refused.length > 0 ? (ids.get(refused[0]?.id ?? "") ?? "refused") : "";
   return { items: refused, reason };
+}
+
+function toDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }

@@ -1,6 +1,7 @@
 /** Options of the export pipeline, their defaults, and the clock seam that lets tests run fast. */
 import type { KitLogger, PackLogger } from "../runtime/logger.js";
 import { createPackLogger } from "../runtime/logger.js";
+import type { SpoolFs } from "./spool.js";
 import type { SendBatch } from "./types.js";
 
 /** Time source and timers; the default uses `Date.now` and unref'd `setTimeout`. */
@@ -47,6 +48,10 @@ export interface ExportPipelineOptions<T> {
   clock?: PipelineClock;
   /** Injectable randomness for jitter (tests). */
   random?: () => number;
+  /** After a disk error, the spool is tried again after this long (default 10 000 ms). */
+  diskRetryMs?: number;
+  /** Test seam: the spool's file-system calls. */
+  spoolFs?: SpoolFs;
 }
 
 /** Options with every default filled in. */
@@ -67,6 +72,8 @@ export interface ResolvedPipelineOptions<T> {
   logger: PackLogger;
   clock: PipelineClock;
   random: () => number;
+  diskRetryMs: number;
+  spoolFs: SpoolFs | undefined;
 }
 
 const MIB = 1024 * 1024;
@@ -126,5 +133,7 @@ export function resolvePipelineOptions<T>(options: ExportPipelineOptions<T>): Re
     logger: isPackLogger(base) ? base : createPackLogger(base, "clawscope"),
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
+    diskRetryMs: count(options.diskRetryMs, 10_000),
+    spoolFs: options.spoolFs,
   };
 }

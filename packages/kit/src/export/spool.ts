@@ -4,7 +4,7 @@
  * Only `fs/promises`: nothing here blocks the event loop. The pipeline decides policy (what to
  * evict, when); this file only does I/O and keeps the byte count.
  */
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import * as fsPromises from "node:fs/promises";
 import { join } from "node:path";
 import type { ExportItem } from "./types.js";
 
@@ -24,11 +24,19 @@ export interface SpoolReadResult<T> {
   corrupt: number;
 }
 
+/** The file-system calls the spool makes: `node:fs/promises` unless a test injects faults. */
+export type SpoolFs = Pick<
+  typeof fsPromises,
+  "mkdir" | "readdir" | "readFile" | "rename" | "stat" | "unlink" | "writeFile"
+>;
+
 /** Options for {@link createSpool}. */
 export interface SpoolOptions {
   dir: string;
   /** Bound of the `dead-letter/` directory in bytes. */
   maxDeadLetterBytes: number;
+  /** Test seam: file-system calls (default `node:fs/promises`). */
+  fs?: SpoolFs;
 }
 
 /** Batch files under one directory, plus a bounded `dead-letter/` directory beside them. */
@@ -101,6 +109,7 @@ function errorCode(error: unknown): string | undefined {
 
 /** Creates a {@link Spool} over `options.dir` (nothing touches the disk until a method is called). */
 export function createSpool(options: SpoolOptions): Spool {
+  const { mkdir, readdir, readFile, rename, stat, unlink, writeFile } = options.fs ?? fsPromises;
   const dir = options.dir;
   const deadLetterDir = join(dir, "dead-letter");
   let bytes = 0;
