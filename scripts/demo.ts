@@ -268,8 +268,9 @@ async function main(): Promise<void> {
         console.log(`  ${line}`);
     }
     console.log(`\nGateway log: ${relative(gateway.logFile)}`);
+    // the CLI knows `clawscope` only from a config that loads the pack: name the demo's
     console.log(
-      `Ask the pack any time: node_modules/.bin/openclaw clawscope status --state-dir ${relative(gateway.stateDir)}`,
+      `Ask the pack any time: OPENCLAW_CONFIG_PATH=${relative(gateway.configPath)} OPENCLAW_STATE_DIR=${relative(gateway.stateDir)} node_modules/.bin/openclaw clawscope status`,
     );
   } finally {
     const code = await gateway.stop();

@@ -258,19 +258,27 @@ describe("export pipeline over HTTP", () => {
     expect(await readdir(join(dir, "dead-letter"))).toEqual([]);
   });
 
-  it("dead-letters every item of a proxy that refuses everything with 413, and loses none", async () => {
-    receiver.respondWith({ status: 413 }, 1000);
-    const pipeline = open({ maxBatchItems: 8 });
-    pipeline.start();
-    for (const id of ids(20)) pipeline.enqueue(id, 1);
-    await pipeline.flush();
-    await waitFor(() => pipeline.stats().deadLettered === 20, 5000);
-    expect(pipeline.stats()).toMatchObject({ exported: 0, dropped: { tooLarge: 0, rejected: 0 } });
-    receiver.reset();
-    await pipeline.redeliverDeadLetters();
-    await waitFor(() => pipeline.stats().exported === 20, 5000);
-    expect(new Set(acceptedIds(receiver))).toEqual(new Set(ids(20)));
-  });
+  for (const status of [413, 400, 404]) {
+    it(`dead-letters every item of a proxy that refuses everything with ${status}, loses none, and re-sends them`, async () => {
+      receiver.respondWith({ status }, 1000);
+      const pipeline = open({ maxBatchItems: 8 });
+      pipeline.start();
+      for (const id of ids(20)) pipeline.enqueue(id, 1);
+      await pipeline.flush();
+      await waitFor(() => pipeline.stats().deadLettered === 20, 5000);
+      expect(pipeline.stats()).toMatchObject({
+        exported: 0,
+        deadLetterPending: 20,
+        dropped: { tooLarge: 0, rejected: 0 },
+      });
+      // the proxy is fixed: every refused item goes out again, each once
+      receiver.reset();
+      expect((await pipeline.redeliverDeadLetters()).items).toBe(20);
+      await waitFor(() => pipeline.stats().exported === 20, 5000);
+      expect(acceptedIds(receiver).sort()).toEqual(ids(20).sort());
+      expect(pipeline.stats().deadLetterPending).toBe(0);
+    });
+  }
 
   it("moves a batch rejected with 400 to the dead-letter directory and goes on", async () => {
     receiver.respondWith({ status: 400, body: "bad request" }, 1);

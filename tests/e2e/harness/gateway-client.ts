@@ -30,7 +30,15 @@ export interface ChatCompletionResult {
  */
 export async function chatCompletion(
   gateway: GatewayAddress,
-  input: { sessionKey: string; content: string; timeoutMs?: number },
+  input: {
+    sessionKey: string;
+    content: string;
+    timeoutMs?: number;
+    /** The agent (`openclaw/<agent id>`, default `main`). */
+    agent?: string;
+    /** `x-openclaw-model`: run this `provider/model` instead of the agent's own. */
+    model?: string;
+  },
 ): Promise<ChatCompletionResult> {
   const response = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
     method: "POST",
@@ -38,8 +46,12 @@ export async function chatCompletion(
       authorization: `Bearer ${gateway.token}`,
       "content-type": "application/json",
       "x-openclaw-session-key": input.sessionKey,
+      ...(input.model ? { "x-openclaw-model": input.model } : {}),
     },
-    body: JSON.stringify({ model: "openclaw/main", messages: [{ role: "user", content: input.content }] }),
+    body: JSON.stringify({
+      model: `openclaw/${input.agent ?? "main"}`,
+      messages: [{ role: "user", content: input.content }],
+    }),
     signal: AbortSignal.timeout(input.timeoutMs ?? 120_000),
   });
   const text = await response.text();

@@ -46,6 +46,9 @@ export interface MlflowSpanView {
   /** `STATUS_CODE_OK`, `STATUS_CODE_ERROR` or `STATUS_CODE_UNSET`. */
   statusCode: string;
   statusMessage: string;
+  /** Start and end, epoch ms. */
+  startMs: number;
+  endMs: number;
 }
 
 /** Token usage of a trace (`mlflow.trace.tokenUsage` metadata). */
@@ -205,6 +208,8 @@ export function createMlflowReader(trackingUri: string): MlflowReader {
         ),
         statusCode: String(span.status?.code ?? ""),
         statusMessage: String(span.status?.message ?? ""),
+        startMs: Number(span.start_time_unix_nano ?? 0) / 1e6,
+        endMs: Number(span.end_time_unix_nano ?? 0) / 1e6,
       }));
     },
   };
@@ -247,6 +252,8 @@ interface RawSpan {
   parent_span_id?: unknown;
   attributes?: Array<{ key: string; value: unknown }>;
   status?: { code?: unknown; message?: unknown };
+  start_time_unix_nano?: unknown;
+  end_time_unix_nano?: unknown;
 }
 
 function toRunView(raw: RawRun): MlflowRunView {

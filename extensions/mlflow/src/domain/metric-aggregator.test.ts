@@ -177,3 +177,32 @@ describe("createMetricAggregator", () => {
     expect(pointValue(errors.flush(0, 0), "outcomes.error")).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("an amended turn", () => {
+  it("adds the difference to the interval's counters and counts the amendment, not a second turn", () => {
+    const aggregator = createMetricAggregator();
+    const first = makeTurn({ usage: { input: 10, output: 5, cacheRead: 0, cacheWrite: 0, total: 15 } });
+    aggregator.recordTurn(first);
+    aggregator.recordTurn({
+      ...first,
+      revision: 2,
+      usage: { input: 25, output: 9, cacheRead: 0, cacheWrite: 0, total: 34 },
+      cost: { usd: 0.4, source: "provider" },
+      previous: {
+        usage: first.usage,
+        cost: first.cost,
+        outcome: first.outcome,
+        modelCalls: 0,
+        toolCalls: 0,
+        toolErrors: 0,
+        incomplete: false,
+      },
+    });
+    const points = aggregator.flush(0, 0);
+    const value = (key: string) => points.find((point) => point.key === key)?.value;
+    expect([value("tokens.input"), value("tokens.output"), value("turns"), value("turns.amended")]).toEqual([
+      25, 9, 1, 1,
+    ]);
+    expect(value("cost_usd")).toBeCloseTo(0.4, 12);
+  });
+});

@@ -183,3 +183,46 @@ describe("toMetricRecordings", () => {
     }
   });
 });
+
+describe("toMetricRecordings of an amended turn", () => {
+  it("adds only what the amendment adds: the late call's tokens and cost, no second run duration", () => {
+    const first = makeTurn();
+    const call = { ...(first.modelCalls[0] as Turn["modelCalls"][number]), callId: "run-1:model:2" };
+    const amended: Turn = {
+      ...first,
+      revision: 2,
+      modelCalls: [...first.modelCalls, call],
+      usage: { ...first.usage, input: first.usage.input * 2, output: first.usage.output * 2 },
+      cost: { usd: (first.cost.usd ?? 0) * 2, source: "provider" },
+      previous: {
+        usage: first.usage,
+        cost: first.cost,
+        outcome: first.outcome,
+        modelCalls: 1,
+        toolCalls: 0,
+        toolErrors: 0,
+        incomplete: false,
+      },
+    };
+    const recordings = toMetricRecordings(amended);
+    const tokens = recordings.filter((recording) => recording.name === "openclaw.tokens");
+    expect(
+      Object.fromEntries(
+        tokens.map((recording) => [recording.attributes["openclaw.token.type"], recording.value]),
+      ),
+    ).toEqual({ input: first.usage.input, output: first.usage.output });
+    expect(recordings.find((recording) => recording.name === "openclaw.cost.usd")?.value).toBeCloseTo(
+      first.cost.usd ?? 0,
+      12,
+    );
+    expect(recordings.some((recording) => recording.name === "openclaw.run.duration_ms")).toBe(false);
+    // the late call's own chat duration is new, the earlier one is not recorded again
+    expect(
+      recordings.filter(
+        (recording) =>
+          recording.name === "gen_ai.client.operation.duration" &&
+          recording.attributes["gen_ai.operation.name"] === "chat",
+      ),
+    ).toHaveLength(1);
+  });
+});
