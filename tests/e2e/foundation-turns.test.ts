@@ -150,8 +150,10 @@ describe("foundation: turns assembled by a kit plugin on the real gateway", () =
 
     // the host says "completed" for a failed provider call; the kit recovers the real outcome
     expect(failedTurn.hostOutcome).toBe("completed");
-    expect(failedTurn.error).toBeDefined();
-    expect(failedTurn.error?.message ?? "").toContain("400");
+    expect(failedTurn.error).toMatchObject({
+      status: 400,
+      reason: "the provider rejected the request (HTTP 400)",
+    });
     expect(failedTurn.modelCalls.map((call) => call.outcome)).toEqual(["error"]);
   });
 

@@ -245,11 +245,12 @@ describe("langfuse: turns as traces, generations, tool observations and scores",
   });
 
   it("says why the provider call failed: the provider's HTTP 400 in the root's status message", () => {
-    // the host reports the provider's answer ("400 mock provider: injected HTTP 400") as the turn's
-    // error message; a status message of only "Error" leaves the operator guessing
+    // content capture is off: not the provider's own text (it can echo the prompt), but its status
+    // and a fixed reason; a status message of only "Error" would leave the operator guessing
     const { turn, root } = cases.failed;
-    expect(turn.error?.message ?? "").toContain("400");
-    expect(root.statusMessage ?? "").toContain("400");
+    expect(turn.error).toMatchObject({ status: 400, reason: "the provider rejected the request (HTTP 400)" });
+    expect(turn.error?.message).toBeUndefined();
+    expect(root.statusMessage ?? "").toContain("the provider rejected the request (HTTP 400)");
   });
 
   it("sends no content while content capture is off (the default)", () => {

@@ -324,3 +324,23 @@ describe("clawscope-langfuse contract", () => {
     expect(swappedLines.join("\n")).not.toContain(SECRET_KEY);
   });
 });
+
+describe("a baseUrl that carries a password", () => {
+  it("disables the extension with one line, and no status, health file or log line shows the password", async () => {
+    const host = await startGateway({
+      baseUrl: `http://admin:hunter2-top-secret@127.0.0.1:${receiver.port}`,
+    });
+    const status = (await host.callGatewayMethod("clawscope-langfuse.status")).payload as {
+      state: string;
+      disabledReason?: string;
+    };
+    expect(status.state).toBe("disabled");
+    expect(status.disabledReason).toContain("admin:***@127.0.0.1");
+    const { readFile } = await import("node:fs/promises");
+    const health = await readFile(`${host.stateDir}/plugins/clawscope-langfuse/health.json`, "utf8");
+    expect(health).toContain("admin:***@");
+    for (const text of [JSON.stringify(status), health, ...host.logs.messages()]) {
+      expect(text).not.toContain("hunter2");
+    }
+  });
+});

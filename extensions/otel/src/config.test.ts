@@ -147,6 +147,17 @@ describe("configDefinition", () => {
     expect(hints["sampling.ratio"]?.label).toBe("Ratio");
   });
 
+  it("takes headers written as a name=value string, and never shows a header value in an error", () => {
+    const { config } = resolve({ headers: "authorization=Bearer s3cr3t-value,x-tenant=a" });
+    expect(config.headers).toEqual({ authorization: "Bearer s3cr3t-value", "x-tenant": "a" });
+    const error = errorOf({ headers: "Authorization: Bearer s3cr3t-value" });
+    expect(error.path).toBe("headers");
+    expect(error.message).toBe(
+      'config field "headers" must be an object or a name=value,name2=value2 list (got a string of 34 characters)',
+    );
+    expect(errorOf({ tracesHeaders: "Bearer s3cr3t-value" }).message).not.toContain("s3cr3t");
+  });
+
   it("emits no schema default for env-backed fields, so the host cannot shadow the env var", () => {
     const properties = toManifestConfigSchema(configDefinition).properties as Record<
       string,

@@ -205,8 +205,24 @@ describe("a turn whose every attempt failed", () => {
     expect(turns[0]?.incomplete).toBeUndefined();
   });
 
-  it("without the host's word, a failure the host does not retry (400) waits only a fallback's grace", () => {
-    const built = buildTurnEvents({ runId: "run-400", withEndMarker: false, modelCalls: [{ error: {} }] });
+  it("with the bus, a failure the host does not retry (400) still waits for the host's word (a fallback may follow)", () => {
+    const built = buildTurnEvents({
+      runId: "run-400-bus",
+      withEndMarker: false,
+      modelCalls: [{ error: {} }],
+    });
+    const { turns, feed, assembler, clock } = harness({ settleMs: 300, retryWaitMs: 60_000 });
+    feed(built.inputs);
+    clock.now += 59_000;
+    assembler.tick();
+    expect(turns).toHaveLength(0);
+    clock.now += 2_000;
+    assembler.tick();
+    expect(turns[0]).toMatchObject({ outcome: "error", error: { status: 400 } });
+  });
+
+  it("from hooks alone, a failure the host does not retry (400) waits only a fallback's grace", () => {
+    const built = buildTurnEvents({ runId: "run-400", withBus: false, modelCalls: [{ error: {} }] });
     const { turns, feed, assembler, clock } = harness({ settleMs: 300 });
     feed(built.inputs);
     clock.now += 4_000;
@@ -329,5 +345,54 @@ describe("input after a turn was exported", () => {
     expect(turns).toHaveLength(1);
     expect(assembler.stats().late).toBeGreaterThanOrEqual(6);
     expect(warnings.filter((line) => line.includes("can no longer be amended"))).toHaveLength(1);
+  });
+});
+
+describe("model.usage without a provider (openclaw#153244)", () => {
+  it("takes the provider and model from the run's own events", () => {
+    const built = buildTurnEvents({ runId: "run-no-provider", provider: "acme", model: "acme-large" });
+    const inputs = built.inputs.map((input) => {
+      if (input.kind !== "event" || input.event.type !== "model.usage") return input;
+      const { provider: _provider, ...event } = input.event;
+      return { ...input, event: event as typeof input.event };
+    });
+    const { turns, feed } = harness();
+    feed(inputs);
+    expect(turns[0]).toMatchObject({ provider: "acme", model: "acme-large", usageSource: "model.usage" });
+    expect(turns[0]?.cost.usd).toBe(built.totals.costUsd);
+  });
+});
+
+describe("a run that ended well", () => {
+  it("closes at once when model.usage follows the host's word, however slow the bus, and waits for that word", () => {
+    const built = buildTurnEvents({ runId: "run-slow-bus", withModelUsage: false });
+    const usage = buildTurnEvents({ runId: "run-slow-bus" }).inputs.filter((input) =>
+      isBusEvent(input, "model.usage"),
+    );
+    const { turns, feed, assembler, clock } = harness({ settleMs: 300 });
+    feed(built.inputs.filter((input) => !isBusEvent(input, "session.state")));
+    // run.completed came, the host's idle did not yet: a busy gateway, not the end of the turn
+    clock.now += 5_000;
+    assembler.tick();
+    expect(turns).toHaveLength(0);
+    feed(built.inputs.filter((input) => isBusEvent(input, "session.state")));
+    clock.now += 1_500;
+    assembler.tick();
+    expect(turns).toHaveLength(0);
+    feed(usage);
+    expect(turns).toHaveLength(1);
+    expect(turns[0]).toMatchObject({ usageSource: "model.usage", revision: 1 });
+  });
+
+  it("without the host's word it is exported after a while all the same", () => {
+    const built = buildTurnEvents({ runId: "run-no-word", withEndMarker: false, withModelUsage: false });
+    const { turns, feed, assembler, clock } = harness({ settleMs: 300 });
+    feed(built.inputs);
+    clock.now += 9_000;
+    assembler.tick();
+    expect(turns).toHaveLength(0);
+    clock.now += 1_500;
+    assembler.tick();
+    expect(turns[0]).toMatchObject({ outcome: "success", usageSource: "llm_output" });
   });
 });

@@ -304,11 +304,14 @@ describe("export pipeline over HTTP", () => {
     for (const id of ids(25)) pipeline.enqueue(id, 1);
     await pipeline.flush();
     expect(pipeline.stats()).toMatchObject({ authPaused: true, exported: 0, pendingSpool: 25 });
-    await sleep(600);
-    // a probe per backoff step (at most every 200 ms here), never a burst
-    const probes = receiver.requests.length;
-    expect(probes).toBeGreaterThanOrEqual(2);
-    expect(probes).toBeLessThanOrEqual(13);
+    const pausedAt = Date.now();
+    await waitFor(() => receiver.requests.length >= 3, 5000);
+    // one request per backoff step (jitter draws from [0, 200 ms] here, the first from [0, 50 ms]), never a burst
+    const elapsed = Date.now() - pausedAt;
+    expect(receiver.requests.length).toBeLessThanOrEqual(3 + Math.ceil(elapsed / 10));
+    expect(
+      receiver.requests.every((request) => (request.json as { items?: unknown[] })?.items?.length === 10),
+    ).toBe(true);
     // the backend is fixed without any config change: the next probe resumes delivery by itself
     receiver.reset();
     await waitFor(() => pipeline.stats().exported === 25, 3000);

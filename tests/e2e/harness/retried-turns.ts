@@ -207,106 +207,126 @@ const tokensOf = (figures: Figures) => ({
   cacheWrite: figures.cacheWrite,
 });
 
+/** One gateway of the file, at one `settleMs`, with what it made of every scenario. */
+interface Phase {
+  label: string;
+  experiment: string;
+  experimentId: string;
+  gateway: GatewayHandle;
+  cases: ScenarioCase[];
+}
+
 /**
- * Defines the tests: one gateway with the whole pack (and the probe) at this `settleMs` (undefined:
- * the default), every scenario at once, then each figure compared.
+ * Boots a gateway with the whole pack (and the probe) at this `settleMs` (undefined: the default),
+ * drives every scenario at once, and reads what the gateway and each backend made of them.
  */
-export function describeRetriedTurns(fileName: string, settleMs: number | undefined): void {
+async function runPhase(backends: PackBackends, name: string, settleMs: number | undefined): Promise<Phase> {
   const label = settleMs === undefined ? "the default settleMs" : `settleMs ${settleMs}`;
-  describe(`retried and failed-over turns through otel, mlflow and langfuse at ${label}`, () => {
-    const experiment = `e2e-${fileName}-${Date.now()}`;
+  const experiment = `e2e-${name}-${Date.now()}`;
+  const common = { flushIntervalMs: 300, ...(settleMs === undefined ? {} : { settleMs }) };
+  const provider = await startMockProvider({ usageByModel: USAGE_BY_MODEL });
+  const gateway = await startGateway({
+    provider,
+    plugins: [...backends.plugins(experiment, common), probePlugin(common), ECHO_TOOL_PLUGIN],
+    extraConfig: toModelConfig(provider.baseUrl),
+  });
+  await chatCompletion(gateway, { sessionKey: "agent:main:rt-warm-up", content: "warm up" });
+  for (const scenario of RETRIED_SCENARIOS) provider.script(scenario.marker, scenario.steps);
+  // every scenario at once: concurrent turns, and the long 5xx one alongside the rest
+  const statuses = await Promise.all(
+    RETRIED_SCENARIOS.map((scenario) =>
+      chatCompletion(gateway, {
+        sessionKey: scenario.sessionKey,
+        content: `please ${scenario.marker}`,
+        timeoutMs: 240_000,
+        ...(scenario.agent ? { agent: scenario.agent } : {}),
+        ...(scenario.model ? { model: scenario.model } : {}),
+      }).then((answer) => answer.status),
+    ),
+  );
+  const records = await waitForProbeRecords(
+    gateway,
+    (current) =>
+      RETRIED_SCENARIOS.every((scenario) =>
+        current.turns.some((turn) => turn.sessionKey === scenario.sessionKey),
+      ),
+    `${label}: the probe to assemble every scenario's turn`,
+    120_000,
+  );
+  const experimentId = await backends.mlflowReader.experimentId(experiment);
+  if (!experimentId) throw new Error(`no MLflow experiment ${experiment}`);
+  const cases: ScenarioCase[] = [];
+  for (const [index, scenario] of RETRIED_SCENARIOS.entries()) {
+    // one turn; should late input have amended it, its last revision is what the backends hold
+    const turns = records.turns.filter((turn) => turn.sessionKey === scenario.sessionKey);
+    expect(new Set(turns.map((turn) => turn.id)).size, `${label}: ${scenario.name}`).toBe(1);
+    const turn = turns.at(-1) as Turn;
+    const requests = provider
+      .modelRequests()
+      .filter((request) => request.script === scenario.marker)
+      .map((request) => ({
+        receivedAt: request.receivedAt,
+        status: request.reply?.kind === "error" ? request.reply.status : 200,
+      }));
+    const backendTurns = await waitFor(
+      async () => {
+        const found = {
+          otel: backends.otelTurn(turn.id),
+          mlflow: await backends.mlflowTurn(experimentId, turn.id),
+          langfuse: backends.langfuseTurn(turn.id),
+        };
+        const complete = BACKENDS.every((backend) => (found[backend]?.calls.length ?? -1) >= requests.length);
+        return complete ? (found as ScenarioCase["backends"]) : undefined;
+      },
+      60_000,
+      500,
+      `${label}: ${scenario.name}: its trace with ${requests.length} model calls in every backend`,
+    );
+    cases.push({
+      scenario,
+      status: statuses[index] ?? 0,
+      turn,
+      host: records.modelUsage.find((event) => event.trace?.traceId === turn.traceId),
+      session: await waitForSessionUsage(gateway, scenario.sessionKey),
+      requests,
+      backends: backendTurns,
+    });
+  }
+  if (process.env.CLAWSCOPE_E2E_VERBOSE === "1") {
+    for (const item of cases) {
+      console.log(
+        `${label}: ${item.scenario.name}: HTTP ${item.status}, ${item.requests.length} requests, ${item.turn.outcome} in ${item.turn.attempts} attempt(s), tokens ${JSON.stringify(item.turn.usage)} cost ${item.turn.cost.usd} (${item.turn.cost.source}); sessions.usage cost ${item.session.totalCost}`,
+      );
+    }
+  }
+  return { label, experiment, experimentId, gateway, cases };
+}
+
+/**
+ * Defines the tests: one set of backends, two gateways side by side (`settleMs` 300 and the
+ * default), every scenario on each at once, then each figure compared.
+ */
+export function describeRetriedTurns(fileName: string): void {
+  describe("retried and failed-over turns through otel, mlflow and langfuse, at settleMs 300 and the default", () => {
     let backends: PackBackends;
-    let gateway: GatewayHandle;
-    let records: ProbeRecords;
-    let experimentId: string;
-    const cases: ScenarioCase[] = [];
+    let phases: Phase[] = [];
 
     beforeAll(async () => {
       backends = await startPackBackends(fileName);
-      const common = { flushIntervalMs: 300, ...(settleMs === undefined ? {} : { settleMs }) };
-      const provider = await startMockProvider({ usageByModel: USAGE_BY_MODEL });
-      gateway = await startGateway({
-        provider,
-        plugins: [...backends.plugins(experiment, common), probePlugin(common), ECHO_TOOL_PLUGIN],
-        extraConfig: toModelConfig(provider.baseUrl),
-      });
-      await chatCompletion(gateway, { sessionKey: "agent:main:rt-warm-up", content: "warm up" });
-      for (const scenario of RETRIED_SCENARIOS) provider.script(scenario.marker, scenario.steps);
-      // every scenario at once: concurrent turns, and the long 5xx one alongside the rest
-      const statuses = await Promise.all(
-        RETRIED_SCENARIOS.map((scenario) =>
-          chatCompletion(gateway, {
-            sessionKey: scenario.sessionKey,
-            content: `please ${scenario.marker}`,
-            timeoutMs: 240_000,
-            ...(scenario.agent ? { agent: scenario.agent } : {}),
-            ...(scenario.model ? { model: scenario.model } : {}),
-          }).then((answer) => answer.status),
-        ),
-      );
-      records = await waitForProbeRecords(
-        gateway,
-        (current) =>
-          RETRIED_SCENARIOS.every((scenario) =>
-            current.turns.some((turn) => turn.sessionKey === scenario.sessionKey),
-          ),
-        "the probe to assemble every scenario's turn",
-        120_000,
-      );
-      const id = await backends.mlflowReader.experimentId(experiment);
-      if (!id) throw new Error(`no MLflow experiment ${experiment}`);
-      experimentId = id;
-      for (const [index, scenario] of RETRIED_SCENARIOS.entries()) {
-        const turns = records.turns.filter((turn) => turn.sessionKey === scenario.sessionKey);
-        expect(turns, scenario.name).toHaveLength(1);
-        const turn = turns[0] as Turn;
-        const requests = provider
-          .modelRequests()
-          .filter((request) => request.script === scenario.marker)
-          .map((request) => ({
-            receivedAt: request.receivedAt,
-            status: request.reply?.kind === "error" ? request.reply.status : 200,
-          }));
-        const backendTurns = await waitFor(
-          async () => {
-            const found = {
-              otel: backends.otelTurn(turn.id),
-              mlflow: await backends.mlflowTurn(experimentId, turn.id),
-              langfuse: backends.langfuseTurn(turn.id),
-            };
-            const complete = BACKENDS.every((name) => (found[name]?.calls.length ?? -1) >= requests.length);
-            return complete ? (found as ScenarioCase["backends"]) : undefined;
-          },
-          60_000,
-          500,
-          `${scenario.name}: its trace with ${requests.length} model calls in every backend`,
-        );
-        cases.push({
-          scenario,
-          status: statuses[index] ?? 0,
-          turn,
-          host: records.modelUsage.find((event) => event.trace?.traceId === turn.traceId),
-          session: await waitForSessionUsage(gateway, scenario.sessionKey),
-          requests,
-          backends: backendTurns,
-        });
-      }
-      if (process.env.CLAWSCOPE_E2E_VERBOSE === "1") {
-        for (const item of cases) {
-          console.log(
-            `${item.scenario.name}: HTTP ${item.status}, ${item.requests.length} requests, turn ${item.turn.outcome} attempts ${item.turn.attempts}, tokens ${item.turn.usage.input}/${item.turn.usage.output}/${item.turn.usage.cacheRead}/${item.turn.usage.cacheWrite} cost ${item.turn.cost.usd} (${item.turn.cost.source}); session cost ${item.session.totalCost}; otel ${JSON.stringify(item.backends.otel.figures)} mlflow ${JSON.stringify(item.backends.mlflow.figures)} langfuse ${JSON.stringify(item.backends.langfuse.figures)}`,
-          );
-        }
-      }
+      // side by side: the host's retry waits (about 90 s for the 5xx turn) overlap
+      phases = await Promise.all([
+        runPhase(backends, `${fileName}-settle-300`, 300),
+        runPhase(backends, `${fileName}-settle-default`, undefined),
+      ]);
     }, 12 * 60_000);
 
     afterAll(async () => {
-      await gateway?.close();
+      for (const phase of phases) await phase.gateway.close();
       await backends?.close();
     });
 
     it("assembles each scenario as one turn whose attempts are the provider requests, the last deciding the outcome", () => {
-      for (const { scenario, turn, requests, status } of cases) {
+      for (const { scenario, turn, requests, status } of phases.flatMap((phase) => phase.cases)) {
         const refused = requests.filter((request) => request.status !== 200).length;
         const scripted = scenario.steps.some((step) => step.kind === "error");
         expect(refused > 0, `${scenario.name}: the mock refused what the script says`).toBe(scripted);
@@ -318,6 +338,7 @@ export function describeRetriedTurns(fileName: string, settleMs: number | undefi
         expect(status === 200, `${scenario.name}: HTTP ${status}`).toBe(scenario.outcome === "success");
         expect(turn.incomplete, scenario.name).toBeUndefined();
       }
+      const cases = phases.flatMap((phase) => phase.cases);
       const retried = cases.find((item) => item.scenario.marker === "SCN429TWICE") as ScenarioCase;
       expect(retried.turn.attempts).toBe(3);
       expect(retried.turn.modelCalls.map((call) => [call.attempt, call.outcome, call.errorStatus])).toEqual([
@@ -334,7 +355,9 @@ export function describeRetriedTurns(fileName: string, settleMs: number | undefi
     });
 
     it("gives every turn the gateway's own tokens and cost (model.usage and sessions.usage), in every backend", () => {
-      for (const { scenario, turn, host, session, backends: held } of cases) {
+      for (const { scenario, turn, host, session, backends: held } of phases.flatMap(
+        (phase) => phase.cases,
+      )) {
         const expected = hostFigures(host);
         // the gateway's two ledgers agree with each other first
         expect(tokensOf(expected), `${scenario.name}: model.usage against sessions.usage`).toEqual({
@@ -362,7 +385,7 @@ export function describeRetriedTurns(fileName: string, settleMs: number | undefi
     });
 
     it("shows every attempt as its own model call, failed ones with their reason, and the last attempt's outcome", () => {
-      for (const { scenario, requests, backends: held } of cases) {
+      for (const { scenario, requests, backends: held } of phases.flatMap((phase) => phase.cases)) {
         for (const name of BACKENDS) {
           const turn = held[name];
           expect(turn.failed, `${scenario.name}: ${name} outcome`).toBe(scenario.outcome === "error");
@@ -386,7 +409,7 @@ export function describeRetriedTurns(fileName: string, settleMs: number | undefi
     });
 
     it("draws the root over every attempt and call, and waits out a retry-after", () => {
-      for (const { scenario, backends: held, turn } of cases) {
+      for (const { scenario, backends: held, turn } of phases.flatMap((phase) => phase.cases)) {
         for (const name of BACKENDS) {
           const root = held[name];
           const first = Math.min(...root.calls.map((call) => call.startMs));
@@ -411,43 +434,45 @@ export function describeRetriedTurns(fileName: string, settleMs: number | undefi
     });
 
     it("adds up, over all turns, to the gateway's totals in the OTel metrics and the MLflow run", async () => {
-      const ledger = cases.reduce(
-        (sum, { session }) => ({
-          input: sum.input + session.input,
-          output: sum.output + session.output,
-          cacheRead: sum.cacheRead + session.cacheRead,
-          cacheWrite: sum.cacheWrite + session.cacheWrite,
-          costUsd: (sum.costUsd ?? 0) + session.totalCost,
-        }),
-        { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 } as Figures,
-      );
-      const warmUp = await waitForSessionUsage(gateway, "agent:main:rt-warm-up");
-      const expected = {
-        input: ledger.input + warmUp.input,
-        output: ledger.output + warmUp.output,
-        cacheRead: ledger.cacheRead + warmUp.cacheRead,
-        cacheWrite: ledger.cacheWrite + warmUp.cacheWrite,
-      };
-      const runs = await backends.mlflowReader.searchRuns(experimentId);
-      expect(runs).toHaveLength(1);
-      const runId = (runs[0] as { runId: string }).runId;
-      const totals = await waitFor(
-        async () => {
-          const otel = backends.otelMetricTotals(experiment);
-          const mlflow = await backends.mlflowRunTotals(runId);
-          const done = [otel, mlflow].every((figures) => figures.input === expected.input);
-          return done ? { otel, mlflow } : undefined;
-        },
-        30_000,
-        500,
-        "the metrics to add up to the gateway's totals",
-      );
-      for (const name of ["otel", "mlflow"] as const) {
-        expect(tokensOf(totals[name]), `${name} token totals`).toEqual(expected);
-        expect(totals[name].costUsd ?? 0, `${name} cost total`).toBeCloseTo(
-          (ledger.costUsd ?? 0) + warmUp.totalCost,
-          9,
+      for (const { label, cases, gateway, experiment, experimentId } of phases) {
+        const ledger = cases.reduce(
+          (sum, { session }) => ({
+            input: sum.input + session.input,
+            output: sum.output + session.output,
+            cacheRead: sum.cacheRead + session.cacheRead,
+            cacheWrite: sum.cacheWrite + session.cacheWrite,
+            costUsd: (sum.costUsd ?? 0) + session.totalCost,
+          }),
+          { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 } as Figures,
         );
+        const warmUp = await waitForSessionUsage(gateway, "agent:main:rt-warm-up");
+        const expected = {
+          input: ledger.input + warmUp.input,
+          output: ledger.output + warmUp.output,
+          cacheRead: ledger.cacheRead + warmUp.cacheRead,
+          cacheWrite: ledger.cacheWrite + warmUp.cacheWrite,
+        };
+        const runs = await backends.mlflowReader.searchRuns(experimentId);
+        expect(runs, label).toHaveLength(1);
+        const runId = (runs[0] as { runId: string }).runId;
+        const totals = await waitFor(
+          async () => {
+            const otel = backends.otelMetricTotals(experiment);
+            const mlflow = await backends.mlflowRunTotals(runId);
+            const done = [otel, mlflow].every((figures) => figures.input === expected.input);
+            return done ? { otel, mlflow } : undefined;
+          },
+          30_000,
+          500,
+          `${label}: the metrics to add up to the gateway's totals`,
+        );
+        for (const name of ["otel", "mlflow"] as const) {
+          expect(tokensOf(totals[name]), `${label}: ${name} token totals`).toEqual(expected);
+          expect(totals[name].costUsd ?? 0, `${label}: ${name} cost total`).toBeCloseTo(
+            (ledger.costUsd ?? 0) + warmUp.totalCost,
+            9,
+          );
+        }
       }
     });
   });

@@ -114,6 +114,21 @@ describe("createExportPipeline (memory only)", () => {
     await pipeline.stop({ timeoutMs: 100 });
   });
 
+  it("dead-letters the items a backend refuses one by one and counts the rest as delivered", async () => {
+    const rejected = {
+      kind: "ok",
+      rejected: [{ id: "bad", reason: "HTTP 400 invalid score" }],
+    } as SendResult;
+    const backend = createFakeBackend([rejected]);
+    const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send });
+    pipeline.start();
+    for (const id of ["good-1", "bad", "good-2"]) pipeline.enqueue(id, id);
+    await pipeline.flush();
+    // memory only: nowhere to keep it, so it is counted as dropped (with a spool it is dead-lettered)
+    expect(pipeline.stats()).toMatchObject({ exported: 2, dropped: { rejected: 1 } });
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
   it("counts a rejected batch as dropped.rejected when there is no spool", async () => {
     const backend = createFakeBackend([{ kind: "reject", reason: "HTTP 400" }]);
     const pipeline = createExportPipeline({ ...fast, name: "t", send: backend.send });
@@ -215,6 +230,30 @@ describe("createExportPipeline (spool)", () => {
     expect(seen).toEqual([["batch-000000000001-1.jsonl"]]);
     expect((await readdir(dir)).filter((name) => name.startsWith("batch-"))).toEqual([]);
     expect(pipeline.stats()).toMatchObject({ spooled: 1, exported: 1, spoolBytes: 0, pendingSpool: 0 });
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("dead-letters the items a backend refuses one by one, re-sendable", async () => {
+    let refuse = true;
+    const sent: string[] = [];
+    const pipeline = createExportPipeline({
+      ...fast,
+      name: "t",
+      spoolDir: dir,
+      send: async (items: ExportItem<unknown>[]): Promise<SendResult> => {
+        sent.push(...items.map((item) => item.id));
+        return refuse ? { kind: "ok", rejected: [{ id: "bad", reason: "HTTP 404" }] } : { kind: "ok" };
+      },
+    });
+    pipeline.start();
+    for (const id of ["good", "bad"]) pipeline.enqueue(id, id);
+    await pipeline.flush();
+    expect(pipeline.stats()).toMatchObject({ exported: 1, deadLettered: 1, deadLetterPending: 1 });
+    refuse = false;
+    expect(await pipeline.redeliverDeadLetters()).toEqual({ files: 1, items: 1 });
+    await pipeline.flush();
+    expect(sent).toEqual(["good", "bad", "bad"]);
+    expect(pipeline.stats()).toMatchObject({ exported: 2, deadLetterPending: 0 });
     await pipeline.stop({ timeoutMs: 100 });
   });
 

@@ -162,6 +162,29 @@ describe("createOtlpSender against an HTTP receiver", () => {
     expect(sender.stats().traces).toMatchObject({ requests: 7, accepted: 0, exportedRecords: 0 });
   });
 
+  it("puts a backend's raw bytes into a log line only escaped: no NUL or terminal escape reaches the log", async () => {
+    const pipeline = createExportPipeline<TurnExport>({
+      name: "otlp-traces",
+      send: senderFor().sendTraces,
+      flushIntervalMs: 20,
+      retry: { initialDelayMs: 5, maxDelayMs: 20 },
+      logger: captured.logger,
+    });
+    receiver.respondWith({ status: 400, body: "bad\u0000span\u001b[2J\u001b[31mred\r\nforged: line" }, 1);
+    pipeline.start();
+    pipeline.enqueue("t1", turnItem(1).payload);
+    await pipeline.flush();
+    await pipeline.stop({ timeoutMs: 200 });
+    const lines = captured.messages().filter((line) => line.includes("refused"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("bad\\u0000span\\u001b[2J\\u001b[31mred forged: line");
+    for (const line of captured.messages()) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is looked for
+      expect(line).not.toMatch(/[\u0000-\u001f]/);
+    }
+    expect(pipeline.stats().lastError?.message).not.toMatch(/\u0000/);
+  });
+
   it("gives up on a request that does not answer within timeoutMs, as a retry", async () => {
     receiver.setDelay(Number.POSITIVE_INFINITY);
     const result = await senderFor({ timeoutMs: 150 }).sendTraces([turnItem(1)], live);

@@ -145,7 +145,7 @@ describe("createTurnAssembler", () => {
     expect(unpriced.turns[0]?.modelCalls[0]?.cost).toEqual({ usd: null, source: "unknown" });
   });
 
-  it("sums the model calls when no model.usage comes (agent --local, provider failure)", () => {
+  it("sums the model calls when no model.usage comes (heartbeats, cron runs, provider failures)", () => {
     const { turns, assembler, clock } = harness();
     assembler.handleEvent(events.started("r1"));
     assembler.handleEvent(events.callStarted("r1", 1));
@@ -153,7 +153,12 @@ describe("createTurnAssembler", () => {
     assembler.handleEvent(events.callStarted("r1", 2));
     assembler.handleEvent(events.callCompleted("r1", 2, { ...tokens, cost: { total: 0.000663 } }));
     assembler.handleEvent(events.completed("r1"));
-    clock.now += 1_499;
+    // the host says the run is over (session.state idle, public); model.usage may still follow it
+    assembler.handleEvent(
+      { type: "session.state", state: "idle", reason: "run_completed", trace: trace("r1"), ts: 1060 },
+      { trusted: false },
+    );
+    clock.now += 1_999;
     assembler.tick();
     expect(turns).toEqual([]);
     clock.now += 1;

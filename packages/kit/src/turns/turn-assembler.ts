@@ -118,6 +118,10 @@ const WARNING_INTERVAL_MS = 60_000;
 const MAX_WARNING_KEYS = 64;
 /** After a failure the host does not retry (a 400, a 401), a fallback to another model can still follow. */
 const FALLBACK_GRACE_MS = 5000;
+/** With the bus, how long a run that ended well waits for the host's own end-of-run word. */
+const END_WAIT_MS = 10_000;
+/** After the host's end of a run with a successful call, how long `model.usage` (its last word) may take. */
+const USAGE_GRACE_MS = 2000;
 /** Events that only describe a run: they never reopen a closed turn. */
 const DESCRIPTIVE_EVENTS = new Set(["session.state", "model.failover", "context.assembled"]);
 
@@ -363,10 +367,19 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     return true;
   }
 
-  /** How long after its end a turn may still change: the settle time, or the wait for a retry. */
+  /**
+   * How long after its end a turn may still change. With the bus, the host says when a run is over
+   * (`session.state` idle): until then it may retry or fall back, and after it only the bus's last
+   * deliveries are awaited (`model.usage` last of all). Hooks alone say nothing of the kind: a
+   * success settles, a failure waits for a retry or a fallback.
+   */
   function waitAfterEnd(turn: OpenTurn): number {
-    if (turn.endMarkerAt !== undefined) return settleMs;
     const failure = lastAttemptFailure(turn);
+    if (turn.endMarkerAt !== undefined) {
+      const usageDue = turn.modelUsage === undefined && hasSuccessfulCall(turn);
+      return usageDue ? Math.max(settleMs, USAGE_GRACE_MS) : settleMs;
+    }
+    if (turn.busObserved) return failure !== undefined ? retryWaitMs : Math.max(settleMs, END_WAIT_MS);
     if (failure === undefined) return settleMs;
     return mayBeRetried(failure.status) ? retryWaitMs : Math.max(settleMs, FALLBACK_GRACE_MS);
   }
