@@ -16,7 +16,7 @@ import { startMockProvider } from "./mock-provider.js";
 import type { MockStep, MockUsage } from "./mock-reply.js";
 import { type BackendTurn, type Figures, type PackBackends, startPackBackends } from "./pack-backends.js";
 import { ECHO_TOOL_PLUGIN } from "./plugin-fixtures.js";
-import { type ProbeRecords, probePlugin, type RecordedModelUsage, waitForProbeRecords } from "./probe.js";
+import { probePlugin, type RecordedModelUsage, waitForProbeRecords } from "./probe.js";
 
 /** One scripted turn. */
 interface Scenario {
