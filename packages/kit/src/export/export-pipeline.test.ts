@@ -293,3 +293,129 @@ describe("createExportPipeline (spool)", () => {
     await pipeline.stop({ timeoutMs: 100 });
   });
 });
+
+/** Virtual time: timers fire only when the test advances the clock, so no wait depends on the machine. */
+function createManualClock(start = 1_700_000_000_000) {
+  let now = start;
+  let nextId = 1;
+  const timers = new Map<number, { at: number; callback: () => void }>();
+  const settle = async () => {
+    for (let round = 0; round < 20; round += 1) await new Promise((resolve) => setImmediate(resolve));
+  };
+  return {
+    clock: {
+      now: () => now,
+      setTimer(callback: () => void, delayMs: number) {
+        const id = nextId++;
+        timers.set(id, { at: now + Math.max(0, delayMs), callback });
+        return id;
+      },
+      clearTimer(handle: unknown) {
+        timers.delete(handle as number);
+      },
+    },
+    settle,
+    /** Moves time forward by `ms`, firing due timers in order and letting the pipeline react to each. */
+    async advance(ms: number) {
+      const end = now + ms;
+      await settle();
+      for (;;) {
+        const due = [...timers.entries()]
+          .filter(([, timer]) => timer.at <= end)
+          .sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        timers.delete(due[0]);
+        now = due[1].at;
+        due[1].callback();
+        await settle();
+      }
+      now = end;
+    },
+  };
+}
+
+describe("createExportPipeline (virtual time)", () => {
+  const retryAfterAsks = [
+    ["999999999 s", 999_999_999_000],
+    ["a date in 2099", Date.parse("2099-01-01T00:00:00Z") - 1_700_000_000_000],
+  ] as const;
+  for (const [label, retryAfterMs] of retryAfterAsks) {
+    it(`asks again after retryMaxDelayMs when Retry-After asks for ${label}, with one warning`, async () => {
+      const manual = createManualClock();
+      const backend = createFakeBackend([{ kind: "retry", reason: "HTTP 429", retryAfterMs }]);
+      const { logger, lines } = createRecordingLogger();
+      const pipeline = createExportPipeline({
+        name: "t",
+        send: backend.send,
+        logger,
+        clock: manual.clock,
+        flushIntervalMs: 1000,
+        retry: { initialDelayMs: 1000, maxDelayMs: 60_000 },
+      });
+      pipeline.start();
+      pipeline.enqueue("a", 1);
+      await manual.advance(1000);
+      expect(backend.attempts).toHaveLength(1);
+      await manual.advance(59_999);
+      expect(backend.attempts).toHaveLength(1);
+      await manual.advance(1);
+      expect(backend.attempts).toHaveLength(2);
+      expect(backend.delivered).toEqual(["a"]);
+      expect(lines.filter((line) => line.includes("Retry-After"))).toHaveLength(1);
+      await pipeline.stop({ timeoutMs: 0 });
+    });
+  }
+
+  it("honours a Retry-After within the ceiling: not a millisecond sooner", async () => {
+    const manual = createManualClock();
+    const backend = createFakeBackend([{ kind: "retry", reason: "HTTP 429", retryAfterMs: 3000 }]);
+    const pipeline = createExportPipeline({
+      name: "t",
+      send: backend.send,
+      clock: manual.clock,
+      flushIntervalMs: 1000,
+      retry: { initialDelayMs: 10, maxDelayMs: 60_000 },
+    });
+    pipeline.start();
+    pipeline.enqueue("a", 1);
+    await manual.advance(1000);
+    await manual.advance(2999);
+    expect(backend.attempts).toHaveLength(1);
+    await manual.advance(1);
+    expect(backend.delivered).toEqual(["a"]);
+    await pipeline.stop({ timeoutMs: 0 });
+  });
+
+  it("after 401 probes with one request per backoff step, never waiting more than retryMaxDelayMs", async () => {
+    const manual = createManualClock();
+    const auth: SendResult = { kind: "auth", reason: "HTTP 401" };
+    const backend = createFakeBackend(Array.from({ length: 10 }, () => auth));
+    const sentAt: number[] = [];
+    const pipeline = createExportPipeline({
+      name: "t",
+      send: (items, signal) => {
+        sentAt.push(manual.clock.now());
+        return backend.send(items, signal);
+      },
+      clock: manual.clock,
+      flushIntervalMs: 1000,
+      maxBatchItems: 5,
+      retry: { initialDelayMs: 1000, maxDelayMs: 30_000 },
+      random: () => 0.999,
+    });
+    pipeline.start();
+    for (const id of ids(12)) pipeline.enqueue(id, 1);
+    await manual.advance(1000);
+    expect(pipeline.stats().authPaused).toBe(true);
+    // ten refusals, then the backend is fixed: the probe after the tenth resumes delivery
+    for (let second = 0; second < 300 && backend.delivered.length < 12; second += 1) await manual.advance(1000);
+    expect(backend.delivered.sort()).toEqual(ids(12).sort());
+    expect(pipeline.stats()).toMatchObject({ authPaused: false, exported: 12 });
+    const probes = sentAt.slice(0, 11);
+    const gaps = probes.slice(1).map((at, index) => at - (probes[index] ?? 0));
+    // one request per step (no burst), the steps grow by backoff, and none exceeds the ceiling
+    expect(gaps).toEqual([999, 1998, 3996, 7992, 15_984, 29_970, 29_970, 29_970, 29_970, 29_970]);
+    expect(backend.attempts.slice(0, 11).every((batch) => batch.length === 5)).toBe(true);
+    await pipeline.stop({ timeoutMs: 0 });
+  });
+});
