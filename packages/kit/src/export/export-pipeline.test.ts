@@ -408,7 +408,8 @@ describe("createExportPipeline (virtual time)", () => {
     await manual.advance(1000);
     expect(pipeline.stats().authPaused).toBe(true);
     // ten refusals, then the backend is fixed: the probe after the tenth resumes delivery
-    for (let second = 0; second < 300 && backend.delivered.length < 12; second += 1) await manual.advance(1000);
+    for (let second = 0; second < 300 && backend.delivered.length < 12; second += 1)
+      await manual.advance(1000);
     expect(backend.delivered.sort()).toEqual(ids(12).sort());
     expect(pipeline.stats()).toMatchObject({ authPaused: false, exported: 12 });
     const probes = sentAt.slice(0, 11);
