@@ -6,7 +6,7 @@ import type { LangfuseExportCheck } from "./langfuse-otlp-rules.js";
 import type { OtlpSpan } from "./otlp-decoder.js";
 
 /** Which Langfuse endpoint a request was for. */
-export type LangfuseEndpoint = "traces" | "metrics" | "scores" | "health" | "other";
+export type LangfuseEndpoint = "traces" | "metrics" | "scores" | "ingestion" | "health" | "other";
 
 /** How the receiver dealt with a request. */
 export type LangfuseRequestOutcome =
@@ -35,6 +35,9 @@ export interface LangfuseRequestRecord {
   spanCount?: number;
   /** Score id stored (accepted scores). */
   scoreId?: string;
+  /** Ingestion: events in the batch, and scores among them stored. */
+  eventCount?: number;
+  scoreCount?: number;
   /** The error message answered, when not 2xx. */
   message?: string;
   receivedAt: number;

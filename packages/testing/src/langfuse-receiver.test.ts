@@ -8,6 +8,7 @@ import { otlpRequestMessage } from "./otlp-decoder.js";
 
 const TRACES = "/api/public/otel/v1/traces";
 const SCORES = "/api/public/scores";
+const INGESTION = "/api/public/ingestion";
 const TRACE_ID = "5b8efff798038103d269b633813fc60c";
 
 const sdkExport = loadLangfuseSdkExport();
@@ -218,7 +219,7 @@ describe("createLangfuseReceiver", () => {
     it("accepts and drops metrics, 404s unknown paths, 405s other methods", async () => {
       const metrics = await postJson("/api/public/otel/v1/metrics", { resourceMetrics: [] });
       expect(metrics.status).toBe(200);
-      expect((await fetch(`${receiver.url}/api/public/ingestion`, { method: "POST" })).status).toBe(404);
+      expect((await fetch(`${receiver.url}/api/public/projects`, { method: "POST" })).status).toBe(404);
       const get = await fetch(`${receiver.url}${TRACES}`, {
         headers: { authorization: receiver.authorizationHeader },
       });
@@ -327,5 +328,86 @@ describe("createLangfuseReceiver", () => {
       expect((await postJson(TRACES, exportBody([goodSpan("00000000000000a1")]))).status).toBe(200);
       await expect(receiver.waitForSpans(1)).resolves.toHaveLength(1);
     });
+  });
+});
+
+describe("createLangfuseReceiver: POST /api/public/ingestion (score-create, as Langfuse v4 keeps it)", () => {
+  let receiver: LangfuseReceiver;
+  beforeEach(async () => {
+    receiver = await createLangfuseReceiver({ publicKey: "pk-lf-right", secretKey: "sk-lf-right" });
+  });
+  afterEach(async () => {
+    await receiver.close();
+  });
+  const post = (body: unknown, authorization = receiver.authorizationHeader) =>
+    fetch(`${receiver.url}${INGESTION}`, {
+      method: "POST",
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      headers: { "content-type": "application/json", authorization },
+    });
+  const scoreEvent = (id: string, body: Record<string, unknown> = {}) => ({
+    id: `event-${id}`,
+    type: "score-create",
+    timestamp: "2026-12-03T10:00:00.000Z",
+    body: { id, traceId: TRACE_ID, name: "turn.outcome", value: "success", dataType: "CATEGORICAL", ...body },
+  });
+
+  it("answers 207 with a result per event and stores each score, upserted by its id", async () => {
+    const response = await post({ batch: [scoreEvent("a"), scoreEvent("b")] });
+    expect(response.status).toBe(207);
+    expect(await response.json()).toEqual({
+      successes: [
+        { id: "event-a", status: 201 },
+        { id: "event-b", status: 201 },
+      ],
+      errors: [],
+    });
+    await post({ batch: [{ ...scoreEvent("a", { value: "error" }), id: "event-a2" }] });
+    expect(receiver.scores.map((score) => [score.id, score.body.value, score.writes])).toEqual([
+      ["a", "error", 2],
+      ["b", "success", 1],
+    ]);
+  });
+
+  it("refuses a bad event on its own (400 in errors), keeping the good ones", async () => {
+    const response = await post({
+      batch: [
+        scoreEvent("ok"),
+        scoreEvent("bool", { dataType: "BOOLEAN", value: 3 }),
+        { ...scoreEvent("no-name"), body: { id: "no-name", traceId: TRACE_ID, value: 1 } },
+        { ...scoreEvent("dup"), id: "event-ok" },
+        { id: "event-trace", type: "trace-create", timestamp: "2026-12-03T10:00:00.000Z", body: { id: "t" } },
+        { type: "score-create", body: { id: "no-envelope", name: "x", value: 1, traceId: TRACE_ID } },
+      ],
+    });
+    expect(response.status).toBe(207);
+    const answer = (await response.json()) as {
+      successes: { id: string }[];
+      errors: { id: string; status: number }[];
+    };
+    expect(answer.successes.map((success) => success.id)).toEqual(["event-ok"]);
+    expect(answer.errors.map((error) => [error.id, error.status])).toEqual([
+      ["event-bool", 400],
+      ["event-no-name", 400],
+      ["event-ok", 400],
+      ["event-trace", 400],
+      ["", 400],
+    ]);
+    expect(receiver.scores.map((score) => score.id)).toEqual(["ok"]);
+    expect(receiver.rejectedScores).toHaveLength(5);
+  });
+
+  it("refuses a request without a batch (400), without valid keys (401), over 3.5 MB (413)", async () => {
+    expect((await post({ events: [] })).status).toBe(400);
+    expect((await post("not json")).status).toBe(400);
+    expect(
+      (await post({ batch: [] }, toLangfuseBasicAuth({ publicKey: "pk-lf-right", secretKey: "wrong" })))
+        .status,
+    ).toBe(401);
+    const big = Array.from({ length: 900 }, (_, index) =>
+      scoreEvent(String(index), { comment: "c".repeat(4000) }),
+    );
+    expect((await post({ batch: big })).status).toBe(413);
+    expect(receiver.scores).toEqual([]);
   });
 });

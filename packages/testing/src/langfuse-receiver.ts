@@ -2,8 +2,11 @@
  * An in-process Langfuse that enforces the published contract of the endpoints clawscope uses:
  * `POST /api/public/otel/v1/traces` (Basic auth; OTLP/HTTP JSON or protobuf, gzip allowed; the whole
  * export rejected on a bad id or a non-array field), `/api/public/otel/v1/metrics` (accepted and
- * dropped) and `POST /api/public/scores` (validated against the official OpenAPI spec, upserted by
- * id). Built on the generic HTTP receiver, so it can go down and come back on the same port; it can
+ * dropped), `POST /api/public/scores` (validated against the official OpenAPI spec, upserted by
+ * id) and `POST /api/public/ingestion` with the event types Langfuse v4 still takes there
+ * (`score-create`, `sdk-log`): the request checked against the spec's `IngestionEvent` union, 207
+ * with a result per event (a bad event is an error of its own, not a failed request), the 3.5 MB
+ * batch limit, event ids unique per request. Built on the generic HTTP receiver, so it can go down and come back on the same port; it can
  * also answer 500s and 429s with `Retry-After` on demand. Everything it stores is capped.
  */
 import { randomUUID } from "node:crypto";
@@ -11,6 +14,7 @@ import { createHttpReceiver, type ReceivedRequest, type ReceiverAnswer, waitFor 
 import { checkLangfuseAuth, type LangfuseCredentials, toLangfuseBasicAuth } from "./langfuse-auth.js";
 import { toLangfuseObservations } from "./langfuse-observations.js";
 import type { LangfuseValidationIssue } from "./langfuse-openapi-schema.js";
+import { createOpenApiBodyValidator } from "./langfuse-openapi-schema.js";
 import {
   checkLangfuseTraceExport,
   describeLangfuseExportRejection,
@@ -27,12 +31,18 @@ import type {
   LangfuseRequestRecord,
   LangfuseStoredScore,
 } from "./langfuse-receiver-types.js";
-import { createLangfuseScoreValidator } from "./langfuse-score-validator.js";
+import { loadLangfuseOpenApi, resolveLangfuseReferenceDir } from "./langfuse-reference.js";
+import { checkLangfuseScoreRules, createLangfuseScoreValidator } from "./langfuse-score-validator.js";
 import { decodeOtlpRequest, type OtlpSpan, otlpRequestMessage } from "./otlp-decoder.js";
 
 const TRACES_PATH = "/api/public/otel/v1/traces";
 const METRICS_PATH = "/api/public/otel/v1/metrics";
 const SCORES_PATH = "/api/public/scores";
+const INGESTION_PATH = "/api/public/ingestion";
+/** "Batch sizes are limited to 3.5 MB in total." */
+export const LANGFUSE_INGESTION_LIMIT_BYTES = 3_500_000;
+/** The ingestion event types Langfuse v4 still accepts; the rest moved to OTLP. */
+const INGESTION_TYPES_V4 = new Set(["score-create", "sdk-log"]);
 const HEALTH_PATH = "/api/public/health";
 const MAX_KEPT_BODY_CHARS = 64 * 1024;
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
@@ -51,6 +61,11 @@ export async function createLangfuseReceiver(
     ...(options.referenceDir === undefined ? {} : { referenceDir: options.referenceDir }),
     documentedRules: options.documentedScoreRules ?? true,
   });
+  const validateIngestion = createOpenApiBodyValidator(
+    loadLangfuseOpenApi(options.referenceDir ?? resolveLangfuseReferenceDir()),
+    "post",
+    INGESTION_PATH,
+  );
   const caps = {
     spans: options.maxSpans ?? 100_000,
     scores: options.maxScores ?? 10_000,
@@ -148,7 +163,12 @@ export async function createLangfuseReceiver(
     }
     const result = validateScore(body);
     if (!result.valid) return rejectScore(body, result.issues, now);
-    const score = body as Record<string, unknown>;
+    const id = storeScore(body as Record<string, unknown>, now);
+    return { answer: jsonAnswer(200, { id }), outcome: "accepted", scoreId: id };
+  };
+
+  /** Stores a valid score body, upserting on its id; returns the id. */
+  const storeScore = (score: Record<string, unknown>, now: number): string => {
     const id = typeof score.id === "string" && score.id !== "" ? score.id : randomUUID();
     const existing = scores.get(id);
     if (existing) {
@@ -164,7 +184,91 @@ export async function createLangfuseReceiver(
         dropped.scores += 1;
       }
     }
-    return { answer: jsonAnswer(200, { id }), outcome: "accepted", scoreId: id };
+    return id;
+  };
+
+  const handleIngestion = (request: ReceivedRequest, now: number): Handled => {
+    if (request.rawBody.length > LANGFUSE_INGESTION_LIMIT_BYTES)
+      return messageAnswer(413, "Request body exceeds the batch size limit of 3.5 MB", "rejected");
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString("utf8")) as unknown;
+    } catch (error) {
+      const issues: LangfuseValidationIssue[] = [
+        { path: "", message: `not JSON: ${(error as Error).message}`, keyword: "json", source: "openapi" },
+      ];
+      return rejectScore(request.body.toString("utf8").slice(0, 1000), issues, now);
+    }
+    const checked = validateIngestion(body);
+    const perEvent = new Map<number, LangfuseValidationIssue[]>();
+    const requestIssues: LangfuseValidationIssue[] = [];
+    for (const issue of checked.issues) {
+      const match = /^\/batch\/(\d+)(?:\/|$)/.exec(issue.path);
+      if (!match) requestIssues.push(issue);
+      else perEvent.set(Number(match[1]), [...(perEvent.get(Number(match[1])) ?? []), issue]);
+    }
+    // the envelope itself is wrong: the whole request is refused
+    if (requestIssues.length > 0) return rejectScore(body, requestIssues, now);
+    const batch = (body as { batch: unknown[] }).batch;
+    const successes: { id: string; status: number }[] = [];
+    const errors: { id: string; status: number; message: string; error?: unknown }[] = [];
+    const seen = new Set<string>();
+    let stored = 0;
+    for (const [index, raw] of batch.entries()) {
+      const event = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+      const id = typeof event.id === "string" ? event.id : "";
+      const fail = (message: string, issues: LangfuseValidationIssue[]) => {
+        errors.push({ id, status: 400, message, error: issues });
+        pushCapped(rejectedScores, { receivedAt: now, body: event, issues }, caps.rejections, "rejections");
+      };
+      const schemaIssues = perEvent.get(index);
+      if (schemaIssues) {
+        fail("Invalid request data", schemaIssues);
+        continue;
+      }
+      if (seen.has(id)) {
+        fail("Duplicate event id in the batch", [
+          {
+            path: `/batch/${index}/id`,
+            message: "event ids must be unique per request",
+            keyword: "unique-event-id",
+            source: "documented-rule",
+          },
+        ]);
+        continue;
+      }
+      seen.add(id);
+      if (!INGESTION_TYPES_V4.has(String(event.type))) {
+        fail(
+          `Event type ${String(event.type)} is not accepted by Langfuse v4 ingestion; send it through OTLP`,
+          [
+            {
+              path: `/batch/${index}/type`,
+              message: "only score-create and sdk-log",
+              keyword: "v4-event-type",
+              source: "documented-rule",
+            },
+          ],
+        );
+        continue;
+      }
+      if (event.type === "score-create") {
+        const rules = checkLangfuseScoreRules(event.body);
+        if (rules.length > 0) {
+          fail("Invalid request data", rules);
+          continue;
+        }
+        storeScore(event.body as Record<string, unknown>, now);
+        stored += 1;
+      }
+      successes.push({ id, status: 201 });
+    }
+    return {
+      answer: jsonAnswer(207, { successes, errors }),
+      outcome: "accepted",
+      eventCount: batch.length,
+      scoreCount: stored,
+    };
   };
 
   const rejectScore = (body: unknown, issues: LangfuseValidationIssue[], now: number): Handled => {
@@ -186,6 +290,7 @@ export async function createLangfuseReceiver(
     if (!auth.ok) return messageAnswer(401, auth.message, "unauthorized");
     if (endpoint === "traces") return handleTraces(request, now);
     if (endpoint === "scores") return handleScores(request, now);
+    if (endpoint === "ingestion") return handleIngestion(request, now);
     // metrics: accepted and dropped, answered in the request's encoding as Langfuse does
     return (request.headers["content-type"] ?? "").includes("protobuf")
       ? {
@@ -305,6 +410,8 @@ interface Handled {
   message?: string;
   spanCount?: number;
   scoreId?: string;
+  eventCount?: number;
+  scoreCount?: number;
 }
 
 function endpointOf(path: string): LangfuseEndpoint {
@@ -312,6 +419,7 @@ function endpointOf(path: string): LangfuseEndpoint {
   if (trimmed === TRACES_PATH) return "traces";
   if (trimmed === METRICS_PATH) return "metrics";
   if (trimmed === SCORES_PATH) return "scores";
+  if (trimmed === INGESTION_PATH) return "ingestion";
   if (trimmed === HEALTH_PATH) return "health";
   return "other";
 }
@@ -358,6 +466,8 @@ function toRecord(
   if (handled.message !== undefined && handled.answer.status >= 300) record.message = handled.message;
   if (handled.spanCount !== undefined) record.spanCount = handled.spanCount;
   if (handled.scoreId !== undefined) record.scoreId = handled.scoreId;
+  if (handled.eventCount !== undefined) record.eventCount = handled.eventCount;
+  if (handled.scoreCount !== undefined) record.scoreCount = handled.scoreCount;
   return record;
 }
 
