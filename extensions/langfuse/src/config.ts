@@ -28,7 +28,7 @@ export const configDefinition = defineConfig({
   }),
   baseUrl: field.url({
     description:
-      "Base URL of the Langfuse server: `https://cloud.langfuse.com` (EU), `https://us.cloud.langfuse.com` (US), or a self-hosted instance. Traces go to `<baseUrl>/api/public/otel/v1/traces`, scores to `<baseUrl>/api/public/scores`.",
+      "Base URL of the Langfuse server: `https://cloud.langfuse.com` (EU), `https://us.cloud.langfuse.com` (US), or a self-hosted instance. Traces go to `<baseUrl>/api/public/otel/v1/traces`, scores to `<baseUrl>/api/public/ingestion` (as `score-create` events, in batches).",
     // LANGFUSE_BASEURL is the SDK's legacy name; LANGFUSE_HOST is the Python SDK's
     env: ["LANGFUSE_BASE_URL", "LANGFUSE_BASEURL", "LANGFUSE_HOST"],
     default: DEFAULT_BASE_URL,
@@ -59,7 +59,7 @@ export const configDefinition = defineConfig({
   }),
   scores: field.boolean({
     description:
-      "Send scores through `POST /api/public/scores`: `turn.outcome` on every trace, `tool.loop` when a turn repeats a tool, `session.stuck` when the host reports a stuck or stalled session.",
+      "Send scores (batched `score-create` events to `POST /api/public/ingestion`): `turn.outcome` on every trace, `tool.loop` when a turn repeats a tool, `session.stuck` when the host reports a stuck or stalled session.",
     default: true,
   }),
   toolLoopThreshold: field.integer({

@@ -57,7 +57,10 @@ function answerLikeLangfuse(request: ReceivedRequest) {
   });
   if (user !== PUBLIC_KEY) return json(401, { message: `Invalid public key${HOST_HINT}` });
   if (password !== SECRET_KEY) return json(401, { message: `Invalid credentials${HOST_HINT}` });
-  if (request.path === "/api/public/scores") return json(200, { id: (request.json as { id?: string })?.id });
+  if (request.path === "/api/public/ingestion") {
+    const batch = (request.json as { batch?: { id: string }[] })?.batch ?? [];
+    return json(207, { successes: batch.map((event) => ({ id: event.id, status: 201 })), errors: [] });
+  }
   return json(200, {});
 }
 
@@ -104,7 +107,17 @@ async function replayTurn(host: FakeHost, spec: TurnSpec, senderId?: string) {
 
 const traceRequests = () =>
   receiver.requests.filter((request) => request.path === "/api/public/otel/v1/traces");
-const scoreRequests = () => receiver.requests.filter((request) => request.path === "/api/public/scores");
+const scoreRequests = () => receiver.requests.filter((request) => request.path === "/api/public/ingestion");
+/** The score bodies of every ingestion request, in order. */
+const sentScores = () =>
+  scoreRequests().flatMap((request) =>
+    ((request.json as { batch?: { type: string; body: Record<string, unknown> }[] })?.batch ?? []).map(
+      (event) => {
+        expect(event.type).toBe("score-create");
+        return event.body;
+      },
+    ),
+  );
 const acceptedSpans = (): OtlpSpan[] =>
   traceRequests()
     .filter((request) => request.status === 200)
@@ -136,7 +149,7 @@ describe("clawscope-langfuse contract", () => {
       modelCalls: [{ error: { category: "invalid_request", failureKind: "http_400" } }],
     });
     await waitFor(() => spansOf("lf-error").length >= 2 && spansOf("lf-tools").length >= 5, 15_000);
-    await waitFor(() => scoreRequests().length >= 3, 15_000);
+    await waitFor(() => sentScores().length >= 3, 15_000);
 
     // headers and encoding as the official SDK sends them
     const request = traceRequests()[0];
@@ -213,8 +226,8 @@ describe("clawscope-langfuse contract", () => {
       ),
     ).toBe("ERROR");
 
-    // scores: one POST each, Basic auth, stable ids, the trace they name
-    const scores = scoreRequests().map((item) => item.json as Record<string, unknown>);
+    // scores: batched score-create events, Basic auth, stable ids, the trace they name
+    const scores = sentScores();
     for (const item of scoreRequests())
       expect(item.headers.authorization).toBe(request?.headers.authorization);
     const outcomeOf = (runId: string) =>
@@ -257,7 +270,7 @@ describe("clawscope-langfuse contract", () => {
       settleMs: 50,
     });
     await waitFor(() => spansOf("lf-auth-1").length >= 2, 15_000);
-    await waitFor(() => scoreRequests().some((request) => request.status === 200), 15_000);
+    await waitFor(() => scoreRequests().some((request) => request.status === 207), 15_000);
   });
 
   it("keeps what Langfuse could not take across a restart and delivers each span once", async () => {
@@ -306,7 +319,7 @@ describe("clawscope-langfuse contract", () => {
     await waitForDiagnosticEventsDrained();
     await waitFor(() => scoreRequests().length >= 1, 15_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const scores = scoreRequests().map((request) => request.json as Record<string, unknown>);
+    const scores = sentScores();
     expect(scores).toHaveLength(1);
     expect(scores[0]).toMatchObject({ name: "session.stuck", value: 1, dataType: "BOOLEAN" });
     expect(scores[0]?.sessionId).toMatch(/^[0-9a-f]{32}$/);

@@ -33,8 +33,10 @@ export const LANGFUSE_EXTENSION_VERSION = "0.1.0";
 /** Host events read besides assembled turns: the ones that become session and tool-loop scores. */
 export const LANGFUSE_EVENT_TYPES = ["session.stuck", "session.stalled", "tool.loop"] as const;
 
-/** Scores per batch: one request each, so a batch stays well inside the pipeline's request timeout. */
-const SCORES_PER_BATCH = 50;
+/** Scores per ingestion request: a few hundred bytes each, so a full batch stays far below Langfuse's 3.5 MB. */
+const SCORES_PER_BATCH = 1000;
+/** Bytes of scores per request, measured on their JSON; the envelope adds about 100 bytes per score. */
+const SCORE_BATCH_BYTES = 2_000_000;
 
 /** Test seams of {@link startLangfuse}. */
 export interface LangfuseStartOptions {
@@ -83,6 +85,7 @@ export async function startLangfuse(
     ? context.createPipeline<ScoreBody>("langfuse-scores", {
         send: scoreSender.send,
         maxBatchItems: SCORES_PER_BATCH,
+        maxBatchBytes: SCORE_BATCH_BYTES,
       })
     : undefined;
   const counters = { sent: 0, sampledOut: 0, failed: 0, invalidSpans: 0, scores: 0 };

@@ -1,5 +1,5 @@
 /**
- * Scores as `POST /api/public/scores` bodies (the OpenAPI `CreateScoreRequest`): the outcome of every
+ * Scores as score bodies (the OpenAPI `CreateScoreRequest`, which is also the body of an ingestion `score-create` event): the outcome of every
  * sent turn, a tool loop, and a stuck or stalled session. Every score has a stable id derived from
  * what it is about, so a re-sent score updates the first one instead of adding a second. Pure.
  */

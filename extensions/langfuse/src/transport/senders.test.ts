@@ -1,6 +1,13 @@
 import { createExportPipeline, type ExportItem } from "@clawscope/kit";
 import type { TurnExport } from "@clawscope/kit/otlp";
-import { createHttpReceiver, decodeOtlpRequest, type HttpReceiver, waitFor } from "@clawscope/testing";
+import {
+  createHttpReceiver,
+  createLangfuseReceiver,
+  decodeOtlpRequest,
+  type HttpReceiver,
+  type LangfuseReceiver,
+  waitFor,
+} from "@clawscope/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ScoreBody } from "../mapping/to-scores.js";
 import { createAuthGate, describeAuthFailure } from "./auth-failure.js";
@@ -58,38 +65,88 @@ function senders() {
 }
 
 describe("score sender", () => {
-  it("posts one JSON body per score with the SDK's headers", async () => {
-    const { scores } = senders();
+  let langfuse: LangfuseReceiver;
+  beforeAll(async () => {
+    langfuse = await createLangfuseReceiver(KEYS);
+  });
+  afterAll(async () => {
+    await langfuse.close();
+  });
+  beforeEach(() => langfuse.clear());
+  const contractSender = () => {
+    const authGate = createAuthGate({ ...KEYS, baseUrl: langfuse.url });
+    return createScoreSender({
+      ...KEYS,
+      baseUrl: langfuse.url,
+      authGate,
+      timeoutMs: 2000,
+      userAgent: "test",
+    });
+  };
+
+  it("sends a batch as score-create events in one ingestion request, each stored as sent", async () => {
+    const scores = contractSender();
+    const bodies = Array.from({ length: 120 }, (_, index) =>
+      score(`id-${index}`, index % 2 ? "tool.loop" : "turn.outcome"),
+    );
     const result = await scores.send(
-      [item("1", score("id-1")), item("2", score("id-2", "tool.loop"))],
+      bodies.map((body, index) => item(String(index), body)),
       signal(),
     );
     expect(result).toEqual({ kind: "ok" });
-    expect(receiver.requests.map((request) => [request.method, request.path])).toEqual([
-      ["POST", "/api/public/scores"],
-      ["POST", "/api/public/scores"],
+    expect(langfuse.requests.map((request) => [request.path, request.status, request.eventCount])).toEqual([
+      ["/api/public/ingestion", 207, 120],
     ]);
-    expect(receiver.requests[0]?.json).toEqual(score("id-1"));
-    expect(receiver.requests[0]?.headers).toMatchObject({
-      authorization: `Basic ${Buffer.from(`${KEYS.publicKey}:${KEYS.secretKey}`).toString("base64")}`,
+    expect(langfuse.rejectedScores).toEqual([]);
+    expect(langfuse.scores.map((stored) => stored.body)).toEqual(bodies);
+    expect(langfuse.requests[0]?.headers).toMatchObject({
       "content-type": "application/json",
       "x-langfuse-sdk-name": "javascript",
       "x-langfuse-public-key": KEYS.publicKey,
     });
+    expect(langfuse.requests[0]?.authorization).toEqual({ scheme: "Basic", publicKey: KEYS.publicKey });
+    expect(scores.stats()).toMatchObject({ requests: 1, accepted: 120, invalidDropped: 0 });
   });
 
-  it("hands a score Langfuse refuses back to the pipeline (dead letter) and sends the rest; retries on 5xx", async () => {
-    const { scores } = senders();
-    receiver.respondWith({ status: 400, body: '{"message":"Invalid request data"}' }, 1);
-    const result = await scores.send([item("1", score("bad")), item("2", score("good"))], signal());
-    expect(result).toEqual({
-      kind: "ok",
-      rejected: [{ id: "1", reason: 'scores: HTTP 400 ({"message":"Invalid request data"})' }],
-    });
+  it("a re-sent batch updates the same scores (new event ids, same score ids), never doubles them", async () => {
+    const scores = contractSender();
+    const batch = [item("1", score("same-1")), item("2", score("same-2"))];
+    await scores.send(batch, signal());
+    await scores.send(batch, signal());
+    expect(langfuse.rejectedScores).toEqual([]);
+    expect(langfuse.scores).toHaveLength(2);
+    expect(langfuse.duplicateScoreWrites).toBe(2);
+  });
+
+  it("hands an event Langfuse refuses back to the pipeline alone (dead letter); the rest are delivered", async () => {
+    const scores = contractSender();
+    const bad: ScoreBody = { ...score("bad"), dataType: "BOOLEAN", value: 5 };
+    const result = await scores.send([item("1", bad), item("2", score("good"))], signal());
+    expect(result).toMatchObject({ kind: "ok", rejected: [{ id: "1" }] });
+    expect(result.kind === "ok" && result.rejected?.[0]?.reason).toMatch(/^scores: event refused with 400/);
+    expect(langfuse.scores.map((stored) => stored.id)).toEqual(["good"]);
     expect(scores.stats()).toMatchObject({ accepted: 1, invalidDropped: 1 });
+  });
+
+  it("sends the batch again when an event fails on the server, the answer cannot be read, or the request fails", async () => {
+    const { scores } = senders();
+    receiver.respondWith(
+      { status: 207, body: JSON.stringify({ successes: [], errors: [{ id: "x", status: 500 }] }) },
+      1,
+    );
+    expect(await scores.send([item("1", score("a"))], signal())).toMatchObject({ kind: "retry" });
+    receiver.respondWith({ status: 207, body: "<html>proxy</html>" }, 1);
+    expect(await scores.send([item("1", score("a"))], signal())).toMatchObject({
+      kind: "retry",
+      reason: expect.stringContaining("unreadable ingestion answer"),
+    });
     receiver.respondWith({ status: 503, headers: { "retry-after": "7" } }, 1);
-    const retry = await scores.send([item("3", score("later"))], signal());
-    expect(retry).toMatchObject({ kind: "retry", retryAfterMs: 7000 });
+    expect(await scores.send([item("3", score("later"))], signal())).toMatchObject({
+      kind: "retry",
+      retryAfterMs: 7000,
+    });
+    receiver.respondWith({ status: 413 }, 1);
+    expect(await scores.send([item("4", score("big"))], signal())).toMatchObject({ kind: "too-large" });
   });
 
   it("turns a 401 into one clear auth result; the other sender then waits without a request", async () => {
