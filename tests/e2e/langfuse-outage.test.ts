@@ -138,42 +138,42 @@ describe("langfuse: down at start, 500s, 429 with Retry-After", () => {
   it("retries through 500 answers", async () => {
     const before = receiver.requests.length;
     receiver.failNext(3, { endpoint: "traces" });
-    receiver.failNext(3, { endpoint: "scores" });
+    receiver.failNext(3, { endpoint: "ingestion" });
     await drive("failing", "failing turn 1", true);
     await drive("failing", "failing turn 2");
     await waitForDelivery(inPhase("failing"), 60_000, "the turns served while Langfuse answered 500");
     const answered = receiver.requests.slice(before);
     const faults = answered.filter((request) => request.status === 500);
     expect(faults.map((request) => request.endpoint).sort()).toEqual([
-      "scores",
-      "scores",
-      "scores",
+      "ingestion",
+      "ingestion",
+      "ingestion",
       "traces",
       "traces",
       "traces",
     ]);
     // and the same endpoints were answered 200 after their last 500
-    for (const endpoint of ["traces", "scores"] as const) {
+    for (const endpoint of ["traces", "ingestion"] as const) {
       const lastFault = faults
         .filter((request) => request.endpoint === endpoint)
         .at(-1) as LangfuseRequestRecord;
       const after = answered
         .slice(answered.indexOf(lastFault) + 1)
         .filter((request) => request.endpoint === endpoint);
-      expect(after.some((request) => request.status === 200)).toBe(true);
+      expect(after.some((request) => request.outcome === "accepted")).toBe(true);
     }
   });
 
   it("waits at least Retry-After before retrying a 429", async () => {
     const before = receiver.requests.length;
     receiver.throttleNext(1, RETRY_AFTER_SECONDS, { endpoint: "traces" });
-    receiver.throttleNext(1, RETRY_AFTER_SECONDS, { endpoint: "scores" });
+    receiver.throttleNext(1, RETRY_AFTER_SECONDS, { endpoint: "ingestion" });
     await drive("throttled", "throttled turn 1", true);
     await drive("throttled", "throttled turn 2");
     await waitForDelivery(inPhase("throttled"), 60_000, "the turns served while Langfuse answered 429");
     const answered = receiver.requests.slice(before);
     const throttled = answered.filter((request) => request.status === 429);
-    expect(throttled.map((request) => request.endpoint).sort()).toEqual(["scores", "traces"]);
+    expect(throttled.map((request) => request.endpoint).sort()).toEqual(["ingestion", "traces"]);
     for (const request of throttled) {
       const next = answered
         .slice(answered.indexOf(request) + 1)

@@ -18,8 +18,8 @@ export interface ProxiedRequest {
   rawBody: Buffer;
   /** The body with `content-encoding: gzip` undone (the raw body otherwise, or when gunzip failed). */
   body: Buffer;
-  /** The target's status, or 502 when it could not be reached. */
-  status: number;
+  /** The target's status, 502 when it could not be reached, undefined while it has not answered. */
+  status: number | undefined;
 }
 
 /** A running proxy. */
@@ -67,7 +67,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
         headers,
         rawBody,
         body,
-        status: 502,
+        status: undefined,
       };
       if (requests.length >= MAX_REQUESTS) requests.shift();
       requests.push(record);
@@ -90,6 +90,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
         response.writeHead(answer.status, { ...answerHeaders, "content-length": answerBody.length });
         response.end(answerBody);
       } catch (error) {
+        record.status = 502;
         response.writeHead(502, { "content-type": "text/plain" });
         response.end(`recording proxy: ${error instanceof Error ? error.message : String(error)}`);
       }
