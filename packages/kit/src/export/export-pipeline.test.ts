@@ -213,14 +213,38 @@ describe("createExportPipeline (spool)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("writes a batch to disk before its first attempt and deletes it after success", async () => {
+  const batchFiles = async (where = dir) =>
+    (await readdir(where)).filter((name) => name.startsWith("batch-")).sort();
+
+  it("costs no disk write while the backend takes each batch at once", async () => {
     const seen: string[][] = [];
     const pipeline = createExportPipeline({
       ...fast,
       name: "t",
       spoolDir: dir,
       send: async () => {
-        seen.push((await readdir(dir)).filter((name) => name.startsWith("batch-")));
+        seen.push(await batchFiles());
+        return { kind: "ok" };
+      },
+    });
+    pipeline.start();
+    for (const id of ids(3)) pipeline.enqueue(id, 1);
+    await pipeline.flush();
+    await pipeline.stop({ timeoutMs: 100 });
+    expect(seen).toEqual([[]]);
+    expect(await batchFiles()).toEqual([]);
+    expect(pipeline.stats()).toMatchObject({ spooled: 0, exported: 3, spoolBytes: 0, pendingSpool: 0 });
+  });
+
+  it("with spoolAfterMs 0 writes a batch to disk before its first attempt and deletes it after success", async () => {
+    const seen: string[][] = [];
+    const pipeline = createExportPipeline({
+      ...fast,
+      spoolAfterMs: 0,
+      name: "t",
+      spoolDir: dir,
+      send: async () => {
+        seen.push(await batchFiles());
         return { kind: "ok" };
       },
     });
@@ -228,9 +252,84 @@ describe("createExportPipeline (spool)", () => {
     pipeline.enqueue("a", 1);
     await pipeline.flush();
     expect(seen).toEqual([["batch-000000000001-1.jsonl"]]);
-    expect((await readdir(dir)).filter((name) => name.startsWith("batch-"))).toEqual([]);
+    expect(await batchFiles()).toEqual([]);
     expect(pipeline.stats()).toMatchObject({ spooled: 1, exported: 1, spoolBytes: 0, pendingSpool: 0 });
     await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("spools a batch whose send outlasts spoolAfterMs, and deletes the file once it is delivered", async () => {
+    let answer: (result: SendResult) => void = () => undefined;
+    const pipeline = createExportPipeline({
+      ...fast,
+      spoolAfterMs: 30,
+      name: "t",
+      spoolDir: dir,
+      send: () =>
+        new Promise<SendResult>((resolve) => {
+          answer = resolve;
+        }),
+    });
+    pipeline.start();
+    pipeline.enqueue("slow", 1);
+    await until(() => pipeline.stats().pendingSpool === 1);
+    expect(await batchFiles()).toEqual(["batch-000000000001-1.jsonl"]);
+    answer({ kind: "ok" });
+    await until(() => pipeline.stats().exported === 1);
+    await until(() => pipeline.stats().spoolBytes === 0);
+    expect(await batchFiles()).toEqual([]);
+    expect(pipeline.stats()).toMatchObject({ spooled: 1, pendingSpool: 0, pendingMemory: 0 });
+    await pipeline.stop({ timeoutMs: 100 });
+  });
+
+  it("spools everything waiting at the first failed send, long before spoolAfterMs; a restart delivers it", async () => {
+    const unavailable: SendResult = { kind: "retry", reason: "HTTP 503" };
+    const failing = createFakeBackend(Array.from({ length: 1000 }, () => unavailable));
+    const first = createExportPipeline({
+      ...fast,
+      maxBatchItems: 1,
+      spoolAfterMs: 60_000,
+      name: "t",
+      spoolDir: dir,
+      send: failing.send,
+    });
+    first.start();
+    for (const id of ids(3)) first.enqueue(id, 1);
+    await until(() => first.stats().pendingSpool === 3);
+    expect(await batchFiles()).toHaveLength(3);
+    await first.stop({ timeoutMs: 50 });
+    expect(first.stats().dropped.shutdown).toBe(0);
+
+    const healthy = createFakeBackend();
+    const second = createExportPipeline({ ...fast, name: "t", spoolDir: dir, send: healthy.send });
+    second.start();
+    await until(() => healthy.delivered.length === 3);
+    expect(healthy.delivered).toEqual(ids(3));
+    await second.stop({ timeoutMs: 100 });
+    expect(await batchFiles()).toEqual([]);
+  });
+
+  it("at stop, spools what a hanging backend has not taken by spoolAfterMs; a restart delivers it", async () => {
+    const hanging = createFakeBackend(["hang"]);
+    const first = createExportPipeline({
+      ...fast,
+      spoolAfterMs: 40,
+      name: "t",
+      spoolDir: dir,
+      send: hanging.send,
+    });
+    first.start();
+    for (const id of ids(2)) first.enqueue(id, 1);
+    await until(() => hanging.attempts.length === 1);
+    // stop before the batch is due: the stop itself must put it on disk
+    await first.stop({ timeoutMs: 300 });
+    expect(first.stats()).toMatchObject({ dropped: { shutdown: 0 }, pendingSpool: 2 });
+    expect(await batchFiles()).toHaveLength(1);
+
+    const healthy = createFakeBackend();
+    const second = createExportPipeline({ ...fast, name: "t", spoolDir: dir, send: healthy.send });
+    second.start();
+    await until(() => healthy.delivered.length === 2);
+    await second.stop({ timeoutMs: 100 });
   });
 
   it("dead-letters the items a backend refuses one by one, re-sendable", async () => {

@@ -1,10 +1,16 @@
 /**
  * The export pipeline every backend uses: a bounded in-memory queue cut into batches (by count,
- * bytes and interval), a durable spool written before the first attempt, one send in flight at a
- * time (ordered, oldest first, so a dead backend gets one request per backoff step), retries with
- * full-jitter backoff that honour `Retry-After`, a split on 413, a pause on 401/403 and a bounded
- * dead-letter directory for rejected batches. Delivery is at-least-once; ids are stable so
- * backends de-duplicate.
+ * bytes and interval), one send in flight at a time (ordered, oldest first, so a dead backend gets
+ * one request per backoff step), retries with full-jitter backoff that honour `Retry-After`, a split
+ * on 413, a pause on 401/403 and a bounded dead-letter directory for rejected batches. Delivery is
+ * at-least-once; ids are stable so backends de-duplicate.
+ *
+ * The durable spool is written only when it is needed: a batch goes to disk when its send fails,
+ * when it is still undelivered `spoolAfterMs` after it was cut (a slow or hanging backend), and at
+ * stop. With a healthy backend a batch lives in memory from cut to acknowledgement and costs no file
+ * system call. What a SIGKILL can lose is therefore bounded by time: the items enqueued in the last
+ * `flushIntervalMs + spoolAfterMs` that the backend had not yet acknowledged (and never more than
+ * `maxQueueItems`). With `spoolAfterMs: 0` every batch is written before its first attempt.
  */
 import { basename } from "node:path";
 import { toLogText } from "../privacy/log-text.js";
@@ -42,8 +48,12 @@ interface Batch<T> {
   bytes: number;
   /** Absent when the items live only on disk (read back before sending). */
   items: ExportItem<T>[] | undefined;
-  /** Absent when the batch lives only in memory (no spool, disk error, or too large for it). */
+  /** Absent when the batch lives only in memory (not yet due for the spool, no spool, disk error, or too large for it). */
   entry: SpoolEntry | undefined;
+  /** When it was cut: it is due for the spool `spoolAfterMs` later. */
+  cutAt: number;
+  /** Delivered, refused or replaced: a spool write still under way for it is undone. */
+  settled: boolean;
 }
 
 /** Batches cut and written together per intake step: enough to keep up with bursts, small enough not to stall the loop. */
@@ -85,6 +95,7 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
   let retryTimer: unknown;
   let authTimer: unknown;
   let flushTimer: unknown;
+  let spoolTimer: unknown;
   let sending = false;
   let sendLoop: Promise<void> = Promise.resolve();
   let inFlight: Batch<T> | undefined;
@@ -137,6 +148,7 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
 
   /** Takes a batch out of the books; its file, if any, is the caller's business. */
   const discard = (batch: Batch<T>) => {
+    batch.settled = true;
     const index = ready.indexOf(batch);
     if (index >= 0) ready.splice(index, 1);
     if (loaded?.batch === batch) loaded = undefined;
@@ -170,9 +182,9 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     }
   };
 
-  /** Writes a batch to disk before its first attempt; on any failure it simply stays in memory. */
+  /** Writes batches to disk; on any failure a batch simply stays in memory. */
   const persist = async (cuts: { batch: Batch<T>; body: string }[]) => {
-    const todo = cuts.filter((cut) => !cut.batch.entry);
+    const todo = cuts.filter((cut) => !cut.batch.entry && !cut.batch.settled);
     if (!spool || todo.length === 0 || clock.now() < diskRetryAt) return;
     try {
       await makeRoom(
@@ -199,13 +211,20 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
         }
         room -= batch.bytes;
         fileRoom -= 1;
+        let entry: SpoolEntry;
         try {
-          batch.entry = await spool.write(batch.seq, body, batch.itemCount);
+          entry = await spool.write(batch.seq, body, batch.itemCount);
         } catch (error) {
           diskTrouble("writing the spool", error);
           return;
         }
         diskRetryAt = 0;
+        if (batch.settled) {
+          // delivered (or replaced) while it was being written: the file is not needed
+          await removeFile(entry);
+          return;
+        }
+        batch.entry = entry;
         memoryOnlyItems -= batch.itemCount;
         spooledItems += batch.itemCount;
         counters.spooled += batch.itemCount;
@@ -220,12 +239,14 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
   const toBatch = (items: ExportItem<T>[]): { batch: Batch<T>; body: string } => {
     const body = items.map((item) => toSpoolLine(item)).join("");
     memoryOnlyItems += items.length;
-    const batch = {
+    const batch: Batch<T> = {
       seq: nextSeq++,
       itemCount: items.length,
       bytes: Buffer.byteLength(body),
       items,
       entry: undefined,
+      cutAt: clock.now(),
+      settled: false,
     };
     return { batch, body };
   };
@@ -261,16 +282,32 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     if (items.length === 0) return undefined;
     memoryOnlyItems += items.length;
     return {
-      batch: { seq: nextSeq++, itemCount: items.length, bytes, items, entry: undefined },
+      batch: {
+        seq: nextSeq++,
+        itemCount: items.length,
+        bytes,
+        items,
+        entry: undefined,
+        cutAt: clock.now(),
+        settled: false,
+      },
       body: lines.join(""),
     };
   };
 
-  /** Batches kept in memory while the disk failed, written as soon as it takes writes again. */
-  const rescueStranded = async () => {
+  const isDue = (batch: Batch<T>, now: number) =>
+    !batch.entry && !batch.settled && batch.items !== undefined && batch.cutAt + config.spoolAfterMs <= now;
+
+  /**
+   * Writes the batches still waiting in memory to the spool: those due (`spoolAfterMs` after their
+   * cut, the one in flight included: a send that outlasts the deadline), or all of them once a send
+   * failed or the pipeline stops. Kept in memory, and tried again later, while the disk fails.
+   */
+  const spoolWaiting = async (all: boolean) => {
     while (spool !== undefined && memoryOnlyItems > 0 && clock.now() >= diskRetryAt) {
+      const now = clock.now();
       const group = ready
-        .filter((batch) => !batch.entry && batch.items && batch !== inFlight)
+        .filter((batch) => (all ? !batch.entry && batch.items !== undefined : isDue(batch, now)))
         .slice(0, INTAKE_GROUP)
         .map((batch) => ({ batch, body: (batch.items ?? []).map((item) => toSpoolLine(item)).join("") }));
       if (group.length === 0) return;
@@ -279,10 +316,30 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
       await yieldToEventLoop();
     }
   };
+  const runSpool = (all: boolean): Promise<void> => {
+    intakeTail = intakeTail
+      .then(() => spoolWaiting(all))
+      .catch((error: unknown) => noteError(`spool: ${describeError(error)}`))
+      .finally(armSpoolTimer);
+    return intakeTail;
+  };
+  /** Wakes up when the oldest batch in memory is due for the spool (or the disk may take writes again). */
+  function armSpoolTimer() {
+    if (!spool || spoolTimer !== undefined || phase !== "running" || memoryOnlyItems === 0) return;
+    const oldest = ready.find((batch) => !batch.entry && !batch.settled && batch.items !== undefined);
+    if (!oldest) return;
+    const delay = Math.max(oldest.cutAt + config.spoolAfterMs, diskRetryAt) - clock.now();
+    spoolTimer = clock.setTimer(
+      () => {
+        spoolTimer = undefined;
+        if (phase === "running") void runSpool(false);
+      },
+      Math.max(1, delay),
+    );
+  }
 
   const intake = async (force: boolean) => {
     await recovered;
-    await rescueStranded();
     const more = () => pending.size >= config.maxBatchItems || (force && pending.size > 0);
     while (more()) {
       const cuts: { batch: Batch<T>; body: string }[] = [];
@@ -292,11 +349,12 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
         // serializing a batch is the one CPU-heavy step: give the loop back between batches
         await yieldToEventLoop();
       }
-      await persist(cuts);
+      if (config.spoolAfterMs === 0) await persist(cuts);
       for (const cut of cuts) ready.push(cut.batch);
       kickSender();
       notify();
     }
+    armSpoolTimer();
   };
   const runIntake = (force: boolean): Promise<void> => {
     intakeTail = intakeTail
@@ -316,7 +374,7 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     flushTimer = clock.setTimer(() => {
       flushTimer = undefined;
       if (phase !== "running") return;
-      if (pending.size > 0 || (spool !== undefined && memoryOnlyItems > 0)) void runIntake(true);
+      if (pending.size > 0) void runIntake(true);
       armFlushTimer();
     }, config.flushIntervalMs);
   };
@@ -365,6 +423,8 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
       return;
     }
     noteError(result.reason);
+    // the backend is failing: what waits for it goes to disk now, not at its deadline
+    if (result.kind === "retry" || result.kind === "auth") await runSpool(true);
     if (result.kind === "retry") {
       failures += 1;
       counters.retried += 1;
@@ -527,6 +587,8 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
           bytes: entry.bytes,
           items: undefined,
           entry,
+          cutAt: clock.now(),
+          settled: false,
         });
         spooledItems += entry.itemCount;
         nextSeq = Math.max(nextSeq, entry.seq + 1);
@@ -654,16 +716,21 @@ export function createExportPipeline<T>(options: ExportPipelineOptions<T>): Expo
     const remaining = () => Math.max(0, deadline - clock.now());
     const wasRunning = phase === "running";
     phase = wasRunning ? "stopping" : "stopped";
-    if (flushTimer !== undefined) clock.clearTimer(flushTimer);
+    for (const timer of [flushTimer, spoolTimer]) if (timer !== undefined) clock.clearTimer(timer);
+    spoolTimer = undefined;
     if (wasRunning) {
-      // to disk first, so a process killed during stop still loses nothing
       const intook = runIntake(true);
       await Promise.race([intook, waitUntil(() => false, remaining())]);
       kickSender();
-      await waitUntil(
-        () => (ready.length === 0 && !sending) || authPaused || (!sending && retryAt >= deadline),
-        remaining(),
-      );
+      const settledAll = () =>
+        (ready.length === 0 && !sending) || authPaused || (!sending && retryAt >= deadline);
+      // a healthy backend takes the rest at once; what it has not taken by the spool deadline goes
+      // to disk, so a process killed during a slow stop loses no more than one killed while running
+      const quick = await waitUntil(settledAll, Math.min(remaining(), config.spoolAfterMs));
+      if (!quick) {
+        await Promise.race([runSpool(true), waitUntil(() => false, remaining())]);
+        await waitUntil(settledAll, remaining());
+      }
     }
     phase = "stopped";
     for (const timer of [retryTimer, authTimer]) if (timer !== undefined) clock.clearTimer(timer);

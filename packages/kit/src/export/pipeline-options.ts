@@ -27,6 +27,12 @@ export interface ExportPipelineOptions<T> {
   maxBatchBytes?: number;
   /** A partial batch is cut after this long (default 5000 ms). */
   flushIntervalMs?: number;
+  /**
+   * A batch goes to the spool when its send fails, when it is still undelivered this long after it
+   * was cut, or at stop; a healthy backend never costs a disk write (default 2000 ms). 0 writes every
+   * batch before its first attempt.
+   */
+  spoolAfterMs?: number;
   /** Bound of the spool; the oldest batches are dropped beyond it (default 256 MiB). */
   maxSpoolBytes?: number;
   /** Bound on the number of batch files, which also bounds the bookkeeping in memory (default 100 000). */
@@ -63,6 +69,7 @@ export interface ResolvedPipelineOptions<T> {
   maxBatchItems: number;
   maxBatchBytes: number;
   flushIntervalMs: number;
+  spoolAfterMs: number;
   maxSpoolBytes: number;
   maxSpoolFiles: number;
   maxDeadLetterBytes: number;
@@ -77,6 +84,8 @@ export interface ResolvedPipelineOptions<T> {
 }
 
 const MIB = 1024 * 1024;
+/** How long a batch may wait for its first delivery before it is written to disk. */
+export const DEFAULT_SPOOL_AFTER_MS = 2000;
 
 /** The default clock: timers are unref'd so a pipeline never keeps the gateway process alive. */
 export const systemClock: PipelineClock = {
@@ -119,6 +128,7 @@ export function resolvePipelineOptions<T>(options: ExportPipelineOptions<T>): Re
     maxBatchItems: count(options.maxBatchItems, 512),
     maxBatchBytes: count(options.maxBatchBytes, MIB),
     flushIntervalMs: count(options.flushIntervalMs, 5000),
+    spoolAfterMs: count(options.spoolAfterMs, DEFAULT_SPOOL_AFTER_MS, 0),
     maxSpoolBytes: count(options.maxSpoolBytes, 256 * MIB, 0),
     maxSpoolFiles: count(options.maxSpoolFiles, 100_000),
     maxDeadLetterBytes: count(options.maxDeadLetterBytes, 16 * MIB, 0),
