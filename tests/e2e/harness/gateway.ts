@@ -70,6 +70,8 @@ export interface GatewayHandle {
   readLogFile(): string;
   /** SIGTERM the gateway's PID, wait for exit (SIGKILL after `timeoutMs`, default 20 s); returns the exit code. */
   stop(timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL the gateway's PID (a crash: no shutdown hook runs) and wait for the exit. */
+  kill(): Promise<GatewayExit | undefined>;
   /** Last exit, once the process has exited. */
   readonly lastExit: GatewayExit | undefined;
   /** Stop, then start again with the same folders, port, token and config. */
@@ -95,7 +97,17 @@ function trackChild(child: ChildProcess): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once("exit", () => {
-    for (const running of liveChildren) running.kill("SIGKILL");
+    for (const running of liveChildren) {
+      // the launcher's re-spawned child first: it is the gateway proper
+      for (const pid of running.pid ? listDescendants(running.pid).reverse() : []) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      running.kill("SIGKILL");
+    }
   });
 }
 
@@ -120,6 +132,21 @@ export function resolveNodeBinary(): string {
   const bundled = path.join(REPO_ROOT, "node_modules", "node", "bin", "node");
   if (existsSync(bundled)) return bundled;
   throw new Error(`openclaw needs Node >= 24; running ${process.version} and ${bundled} is missing`);
+}
+
+/** PIDs below `pid` in the process tree, parents before their children (Linux `/proc`). */
+function listDescendants(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter((text) => text !== "")
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...listDescendants(child)]);
 }
 
 /** Removes colour codes so log matching works whatever the gateway decides about TTY colours. */
@@ -285,6 +312,24 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     return exit.code;
   };
 
+  const kill = async (): Promise<GatewayExit | undefined> => {
+    const running = child;
+    const exited = exitPromise;
+    if (!running?.pid || !exited) return lastExit;
+    // openclaw.mjs may re-spawn itself (a compile-cache child): the gateway proper is then our
+    // child's child, and killing only the launcher would leave it running. Kill the tree by PID,
+    // deepest first, so the gateway dies without any shutdown hook.
+    for (const pid of [...listDescendants(running.pid)].reverse()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    running.kill("SIGKILL");
+    return exited;
+  };
+
   /** A requested plugin missing from "http server listening (N plugins: a, b; …)" failed to load. */
   const assertPluginsLoaded = async (startOffset: number): Promise<void> => {
     const match = /http server listening \(\d+ plugins: ([^;)]*)/.exec(stripAnsi(stdout.slice(startOffset)));
@@ -336,6 +381,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<G
     logs: () => ({ stdout, stderr }),
     readLogFile: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : ""),
     stop,
+    kill,
     restart: async () => {
       await stop();
       await spawnGateway();

@@ -36,7 +36,10 @@ export interface HealthSnapshot {
     exported: number;
     retried: number;
     spooled: number;
+    /** Items not yet delivered: in memory or on disk. */
     pending: number;
+    /** Of `pending`, the items on disk: they survive a crash. */
+    pendingOnDisk: number;
     dropped: number;
     deadLettered: number;
     authPaused: boolean;
@@ -121,6 +124,7 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
         retried: 0,
         spooled: 0,
         pending: 0,
+        pendingOnDisk: 0,
         dropped: 0,
         deadLettered: 0,
         authPaused: false,
@@ -133,6 +137,7 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
           exported.retried += stats.retried;
           exported.spooled += stats.spooled;
           exported.pending += stats.pendingMemory + stats.pendingSpool;
+          exported.pendingOnDisk += stats.pendingSpool;
           exported.dropped += Object.values(stats.dropped).reduce((sum, count) => sum + count, 0);
           exported.deadLettered += stats.deadLettered;
           exported.authPaused ||= stats.authPaused;
