@@ -26,6 +26,9 @@ const hosts: FakeHost[] = [];
 const folders: string[] = [];
 let pipelines: ExportPipeline<Turn>[] = [];
 let turns: Turn[] = [];
+/** The third send (after a retry and a success) waits for this, so a pending item can be observed. */
+let releaseThirdSend: () => void = () => undefined;
+let thirdSendGate = new Promise<void>((resolve) => (releaseThirdSend = resolve));
 
 function createTestEntry(id: string) {
   let sends = 0;
@@ -43,6 +46,7 @@ function createTestEntry(id: string) {
             flushIntervalMs: 20,
             async send() {
               sends += 1;
+              if (sends === 3) await thirdSendGate;
               return sends === 1 ? { kind: "retry", reason: "backend hiccup" } : { kind: "ok" };
             },
           });
@@ -83,6 +87,8 @@ afterEach(async () => {
   for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
   pipelines = [];
   turns = [];
+  releaseThirdSend();
+  thirdSendGate = new Promise<void>((resolve) => (releaseThirdSend = resolve));
   vi.restoreAllMocks();
   expect(readEventHubStats()).toBeNull();
 });
@@ -164,6 +170,7 @@ describe("health snapshot", () => {
       expect(line).toContain(part);
 
     // once "a" is delivered, the turn closed at shutdown fits the one-item queue and goes out at stop
+    releaseThirdSend();
     await vi.waitFor(() => expect(pipeline.stats().exported).toBe(2), { timeout: 5000 });
     await host.stopServices();
     const file = path.join(host.stateDir, "plugins", "clawscope-health", "health.json");

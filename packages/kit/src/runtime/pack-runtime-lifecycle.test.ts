@@ -140,14 +140,22 @@ describe("many extensions in one process", () => {
       ids.map((id, index) => createHost(createTestEntry(id, recorders[index] as Recorder), { stateDir })),
     );
     for (const host of five) await host.startServices();
-    expect(readEventHubStats()).toMatchObject({ listeners: 5, subscriptions: 1 });
+    // one assembly for the five: one hub listener, one subscription
+    expect(readEventHubStats()).toMatchObject({ listeners: 1, subscriptions: 1 });
     expect(activeBusSubscriptions).toBe(1);
     await replayTurn(five, "run-shared");
     for (const recorder of recorders)
       expect(recorder.turns.map((entry) => entry.turn.runId)).toEqual(["run-shared"]);
+    // assembled once: the very same turn, frozen so no extension can change what the others see
+    const shared = recorders[0]?.turns[0]?.turn;
+    for (const recorder of recorders) expect(recorder.turns[0]?.turn).toBe(shared);
+    expect(Object.isFrozen(shared)).toBe(true);
+    expect(Object.isFrozen(shared?.usage)).toBe(true);
+    for (const host of five) expect((await statusOf(host)).turns.assembled).toBe(1);
 
     for (const host of five) await host.stopServices();
     expect(readEventHubStats()).toBeNull();
+    expect((globalThis as Record<symbol, unknown>)[Symbol.for("clawscope.turn-hub.v1")]).toEqual(new Map());
     expect(activeBusSubscriptions).toBe(0);
     expect(listRuntimes()).toEqual([]);
 

@@ -122,6 +122,7 @@ export async function startPackRuntime<Definition extends ConfigDefinition>(
       eventTypes: spec.eventTypes ?? [],
       subscribe: options.subscribe,
       common,
+      conversationAccess: options.conversationAccess,
       logger,
       health,
       serviceContext: serviceContext as HostServiceContext,

@@ -102,6 +102,11 @@ export interface TurnAssembler {
   handleHook(name: string, event: unknown, context: unknown): void;
   tick(now?: number): void;
   closeAll(reason: "shutdown"): void;
+  /**
+   * The open turns as they would close now with `reason`, without closing them or counting them:
+   * for a consumer that leaves while others keep assembling (a shared assembler).
+   */
+  snapshotOpen(reason: "shutdown"): Turn[];
   stats(): TurnAssemblerStats;
 }
 
@@ -598,6 +603,30 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
         if (at - closed.closedAt <= turnTimeoutMs) break;
         amendable.delete(runId);
       }
+    },
+
+    snapshotOpen(reason) {
+      const records: Turn[] = [];
+      for (const turn of open.values()) {
+        try {
+          const awaitingRetry = turn.endMarkerAt === undefined && lastAttemptFailure(turn) !== undefined;
+          const missing = listMissing(turn, awaitingRetry);
+          const amendment = revisions.get(turn);
+          const record = toTurn(turn, {
+            pricing: options.pricing,
+            incomplete: missing.length > 0 ? { reason, missing } : undefined,
+            keepErrorText: options.keepErrorText === true,
+            revision: amendment?.revision,
+            previous: amendment?.previous,
+          });
+          const senderId = record.sessionKey === undefined ? undefined : senders.get(record.sessionKey);
+          if (senderId !== undefined) record.senderId = senderId;
+          records.push(record);
+        } catch (error) {
+          warn("finalize", `could not finalize turn ${turn.runId.slice(0, 80)}: ${describeError(error)}`);
+        }
+      }
+      return records;
     },
 
     closeAll(reason) {
