@@ -34,7 +34,7 @@ import {
   waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 
-const TURN_SETS = Number(process.env.BENCH_TURN_SETS ?? 250);
+const TURN_SETS = Number(process.env.BENCH_TURN_SETS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const TURNS_PER_SET = 2;
 const here = path.dirname(fileURLToPath(import.meta.url));

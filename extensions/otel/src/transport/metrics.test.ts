@@ -194,6 +194,31 @@ describe("the metrics recorder", () => {
     expect(recorder.stats()).toMatchObject({ series: 3, seriesDropped: 3 });
   });
 
+  it("counts a series once whatever the attribute order or the labels it drops, and tells value types apart", async () => {
+    const { recorder, enqueued } = recorderWith({ maxSeries: 3 });
+    recorder.record([
+      {
+        name: "openclaw.tokens",
+        value: 1,
+        attributes: { "openclaw.token.type": "input", "openclaw.channel": "slack" },
+      },
+      {
+        name: "openclaw.tokens",
+        value: 2,
+        attributes: { "openclaw.channel": "slack", "openclaw.token.type": "input", "session.id": "s-1" },
+      },
+      { name: "openclaw.tokens", value: 4, attributes: { "openclaw.channel": "7" } },
+      { name: "openclaw.tokens", value: 8, attributes: { "openclaw.channel": 7 } },
+      { name: "openclaw.tokens", value: 16, attributes: { "openclaw.channel": true } },
+    ]);
+    expect(recorder.stats()).toMatchObject({ series: 3, seriesDropped: 1 });
+    await recorder.collectNow();
+    const points = metricNamed(decodeCollection(enqueued[0]), "openclaw.tokens")?.dataPoints ?? [];
+    expect(points.map((point) => point.value).sort((left, right) => Number(left) - Number(right))).toEqual([
+      3, 4, 8,
+    ]);
+  });
+
   it("refuses unknown instruments, bad values and garbage, and drops labels the table does not allow", async () => {
     const captured = createCapturedLogger();
     const { recorder, enqueued } = recorderWith({ logger: captured.logger });

@@ -75,6 +75,8 @@ interface Instrument {
   definition: MetricDefinition;
   /** Label keys the definition allows: others are dropped before they can make a series. */
   labels: ReadonlySet<string>;
+  /** The same keys sorted: attributes are read in this order, so a series key needs no sort. */
+  labelOrder: readonly string[];
   record(value: number, attributes: ApiAttributes): void;
 }
 
@@ -167,12 +169,11 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
       );
       return;
     }
-    const attributes = toMetricAttributes(recording.attributes, instrument.labels);
+    const { attributes, key } = toMetricSeries(recording.name, recording.attributes, instrument.labelOrder);
     if (instrument.definition.name === SERIES_DROPPED_METRIC.name) {
       instrument.record(value, attributes);
       return;
     }
-    const key = `${recording.name}\u0000${JSON.stringify(Object.entries(attributes).sort(byKey))}`;
     if (!series.has(key)) {
       if (series.size >= maxSeries) {
         counters.seriesDropped += 1;
@@ -325,15 +326,26 @@ function toView(definition: MetricDefinition, cardinalityLimit: number): ViewOpt
 function createInstrument(meter: Meter, definition: MetricDefinition): Instrument | undefined {
   const options = { unit: definition.unit ?? "", description: definition.description ?? "" };
   const labels = new Set(Array.isArray(definition.labels) ? definition.labels : []);
+  const labelOrder = [...labels].sort();
   const instrument = definition.kind;
   switch (instrument) {
     case "histogram": {
       const histogram = meter.createHistogram(definition.name, options);
-      return { definition, labels, record: (value, attributes) => histogram.record(value, attributes) };
+      return {
+        definition,
+        labels,
+        labelOrder,
+        record: (value, attributes) => histogram.record(value, attributes),
+      };
     }
     case "counter": {
       const counter = meter.createCounter(definition.name, options);
-      return { definition, labels, record: (value, attributes) => counter.add(value, attributes) };
+      return {
+        definition,
+        labels,
+        labelOrder,
+        record: (value, attributes) => counter.add(value, attributes),
+      };
     }
     default: {
       // a new instrument kind in the table must be wired here: the compiler says so
@@ -344,16 +356,32 @@ function createInstrument(meter: Meter, definition: MetricDefinition): Instrumen
   }
 }
 
-function toMetricAttributes(attributes: unknown, allowed: ReadonlySet<string>): ApiAttributes {
+/**
+ * The attributes a recording may carry (the instrument's labels, values bounded) and its series key:
+ * the metric name and each kept label with its value's type and value, in label order.
+ */
+function toMetricSeries(
+  name: string,
+  attributes: unknown,
+  labelOrder: readonly string[],
+): { attributes: ApiAttributes; key: string } {
   const result: ApiAttributes = Object.create(null);
-  if (typeof attributes !== "object" || attributes === null) return result;
-  for (const [key, value] of Object.entries(attributes)) {
-    if (!allowed.has(key)) continue;
-    if (typeof value === "string") result[key] = value.slice(0, MAX_LABEL_CHARS);
-    else if (typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)))
-      result[key] = value;
+  let key = name;
+  if (typeof attributes !== "object" || attributes === null) return { attributes: result, key };
+  const given = attributes as Record<string, unknown>;
+  for (const label of labelOrder) {
+    if (!Object.hasOwn(given, label)) continue;
+    const value = given[label];
+    if (typeof value === "string") {
+      const bounded = value.slice(0, MAX_LABEL_CHARS);
+      result[label] = bounded;
+      key += `\u0000${label}\u0001s${bounded}`;
+    } else if (typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
+      result[label] = value;
+      key += `\u0000${label}\u0001${typeof value === "boolean" ? "b" : "n"}${String(value)}`;
+    }
   }
-  return result;
+  return { attributes: result, key };
 }
 
 function countDataPoints(resourceMetrics: ResourceMetrics): number {
@@ -368,10 +396,6 @@ function describeRecording(recording: unknown): string {
   if (typeof recording !== "object" || recording === null) return "not an object";
   const { name, value } = recording as { name?: unknown; value?: unknown };
   return `${typeof name === "string" ? name.slice(0, 80) : "(no name)"} = ${String(value).slice(0, 40)}`;
-}
-
-function byKey(left: [string, unknown], right: [string, unknown]): number {
-  return left[0] < right[0] ? -1 : left[0] > right[0] ? 1 : 0;
 }
 
 function toCount(value: unknown, fallback: number): number {
