@@ -25,6 +25,7 @@ export {
   type TurnSpec,
 } from "./event-builders.js";
 export { createFakeHost, type FakeHost, type FakeHostOptions, type FakePluginEntry } from "./fake-host.js";
+export { ensureFerretDbBuilt, type FerretDbServer, startFerretDb } from "./ferretdb.js";
 export { findFreePort } from "./free-port.js";
 export { waitForHostInputHandled } from "./host-settle.js";
 export {
