@@ -6,12 +6,12 @@
  * recovery are one log line each.
  */
 
-import { maskUrlCredentials } from "@clawscope/kit";
 import type { MongoStoreOptions } from "./mongodb/mongodb-store.js";
 import type { SqliteStoreOptions } from "./sqlite/sqlite-store.js";
 import {
   type Collection,
   type CollectionSpec,
+  describeMongoTarget,
   type LeaseState,
   resolveSpec,
   type Store,
@@ -39,9 +39,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   // a bad spec is a bug in the extension: say so at once, not on every operation
   for (const spec of options.collections) resolveSpec(spec);
   const target =
-    options.kind === "mongodb"
-      ? `${maskUrlCredentials(String(options.uri))} (database ${options.database})`
-      : String(options.path);
+    options.kind === "mongodb" ? describeMongoTarget(options.uri, options.database) : String(options.path);
 
   const open = async (): Promise<Store> => {
     if (options.kind === "mongodb") {

@@ -5,6 +5,8 @@
  * (epoch milliseconds) per collection.
  */
 
+import { maskUrlCredentials } from "@clawscope/kit";
+
 /** A value a filter or a group key can hold. */
 export type Scalar = string | number | boolean | null;
 
@@ -287,4 +289,24 @@ export function checkLimit(limit: unknown, collection: string): number | undefin
     throw new StoreError("invalid", `collection ${collection}: limit must be a positive integer`);
   }
   return limit;
+}
+
+/** Deletes, in each collection with a retention, what is older than it; counts by collection. */
+export async function deleteExpired(
+  specs: Iterable<ResolvedSpec>,
+  collectionOf: (name: string) => Collection | undefined,
+  now: number,
+): Promise<Record<string, number>> {
+  const deleted: Record<string, number> = {};
+  for (const spec of specs) {
+    if (spec.retentionMs <= 0) continue;
+    const collection = collectionOf(spec.name);
+    if (collection) deleted[spec.name] = await collection.deleteOlderThan(now - spec.retentionMs);
+  }
+  return deleted;
+}
+
+/** How a MongoDB store is named in messages and health: the URI's password masked, and the database. */
+export function describeMongoTarget(uri: string, database: string): string {
+  return `${maskUrlCredentials(String(uri))} (database ${database})`;
 }

@@ -28,6 +28,8 @@ import {
   checkLimit,
   checkRange,
   checkRecord,
+  deleteExpired,
+  describeMongoTarget,
   groupKey,
   type LeaseState,
   migrateRecord,
@@ -140,7 +142,7 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
       `store.database ${JSON.stringify(options.database)} is not a database name`,
     );
   }
-  const target = `${maskSecretUrl(options.uri)} (database ${options.database})`;
+  const target = describeMongoTarget(options.uri, options.database);
   let driver: typeof import("mongodb");
   try {
     driver = await import("mongodb");
@@ -377,15 +379,7 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
         return result.deletedCount > 0;
       });
     },
-    async applyRetention() {
-      const deleted: Record<string, number> = {};
-      for (const spec of specs.values()) {
-        if (spec.retentionMs <= 0) continue;
-        const collection = collections.get(spec.name);
-        if (collection) deleted[spec.name] = await collection.deleteOlderThan(now() - spec.retentionMs);
-      }
-      return deleted;
-    },
+    applyRetention: () => deleteExpired(specs.values(), (name) => collections.get(name), now()),
     async counts() {
       const counts: Record<string, number> = {};
       for (const name of specs.keys()) {

@@ -20,6 +20,7 @@ import {
   checkLimit,
   checkRange,
   checkRecord,
+  deleteExpired,
   type LeaseState,
   migrateRecord,
   type RangeQuery,
@@ -387,16 +388,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
         ),
       );
     },
-    async applyRetention() {
-      const deleted: Record<string, number> = {};
-      for (const spec of specs.values()) {
-        if (spec.retentionMs <= 0) continue;
-        const collection = collections.get(spec.name);
-        if (collection)
-          deleted[spec.name] = await tracked(collection.deleteOlderThan(now() - spec.retentionMs));
-      }
-      return deleted;
-    },
+    applyRetention: () => tracked(deleteExpired(specs.values(), (name) => collections.get(name), now())),
     async counts() {
       const counts: Record<string, number> = {};
       for (const name of specs.keys()) {
