@@ -337,8 +337,15 @@ describe("export pipeline over HTTP", () => {
     await pipeline.flush();
     largest = Math.max(largest, await spoolSize(dir));
     expect(largest).toBeLessThanOrEqual(maxSpoolBytes + maxBatchBytes);
-    expect(pipeline.stats().spoolBytes).toBeLessThanOrEqual(maxSpoolBytes);
-    expect(pipeline.stats().dropped.spoolFull).toBeGreaterThan(1000);
+    const held = pipeline.stats();
+    expect(held.spoolBytes).toBeLessThanOrEqual(maxSpoolBytes);
+    // while the backend is down every item is on disk, in memory or counted as dropped; how the
+    // 2000 split between those depends on how fast the disk keeps up (on a loaded machine more wait
+    // in memory), so only the sum is fixed — and the spool, at ~130 bytes an item, holds < 200
+    expect(held.exported).toBe(0);
+    expect(held.pendingSpool).toBeLessThan(200);
+    expect(held.dropped.spoolFull).toBeGreaterThan(0);
+    expect(held.pendingSpool + held.pendingMemory + held.dropped.spoolFull + held.dropped.queueFull).toBe(2000);
     await receiver.up();
     await waitFor(() => pipeline.stats().pendingSpool === 0 && pipeline.stats().pendingMemory === 0, 5000);
     // nothing silently lost: every item was either delivered or counted as dropped
