@@ -4,7 +4,13 @@
  * pipelines — spooled before the first attempt, retried, paused on refused keys, flushed on stop.
  * A config change restarts the extension (the kit's hot reload), with fresh keys and pipelines.
  */
-import { flushWithinBudget, type PackService, type PackStartContext, type Turn } from "@clawscope/kit";
+import {
+  flushWithinBudget,
+  type OperationalEvent,
+  type PackService,
+  type PackStartContext,
+  type Turn,
+} from "@clawscope/kit";
 import type { TurnExport } from "@clawscope/kit/otlp";
 import { LANGFUSE_SDK_VERSION } from "@langfuse/core";
 import { SDK_INFO } from "@opentelemetry/core";
@@ -14,9 +20,10 @@ import { createModelParameterLookup } from "./mapping/model-parameters.js";
 import { shouldSendTurn } from "./mapping/sampling.js";
 import {
   detectToolLoop,
-  readSessionSignal,
+  isSessionSignal,
   SCORE_NAMES,
   type ScoreBody,
+  SESSION_SIGNAL_TYPES,
   toSessionScore,
   toTurnScores,
 } from "./mapping/to-scores.js";
@@ -31,7 +38,7 @@ import { createTraceSender } from "./transport/trace-sender.js";
 export const LANGFUSE_EXTENSION_VERSION = "0.1.0";
 
 /** Host events read besides assembled turns: the ones that become session and tool-loop scores. */
-export const LANGFUSE_EVENT_TYPES = ["session.stuck", "session.stalled", "tool.loop"] as const;
+export const LANGFUSE_EVENT_TYPES = SESSION_SIGNAL_TYPES;
 
 /** Scores per ingestion request: a few hundred bytes each, so a full batch stays far below Langfuse's 3.5 MB. */
 const SCORES_PER_BATCH = 1000;
@@ -143,22 +150,21 @@ export async function startLangfuse(
       enqueueScore(score);
   };
 
-  const handleEvent = (event: unknown) => {
-    const signal = readSessionSignal(event, Date.now());
-    if (!signal) return;
-    if (signal.kind === "tool.loop" && signal.hostTraceId) {
+  const handleEvent = (signal: OperationalEvent) => {
+    if (!isSessionSignal(signal)) return;
+    if (signal.type === "tool.loop" && signal.trace) {
       // the run's turn is still open: the score goes on its trace when it arrives
-      signals.noteHostLoop(signal.hostTraceId, {
-        toolName: signal.toolName ?? "tool",
+      signals.noteHostLoop(signal.trace.traceId, {
+        toolName: signal.toolName,
         count: signal.count ?? 0,
         source: "host",
         ...(signal.detector ? { detector: signal.detector } : {}),
       });
       return;
     }
-    const name = signal.kind === "tool.loop" ? SCORE_NAMES.toolLoop : SCORE_NAMES.sessionStuck;
+    const name = signal.type === "tool.loop" ? SCORE_NAMES.toolLoop : SCORE_NAMES.sessionStuck;
     if (!scores || !signals.claimSessionScore(signal, name)) return;
-    enqueueScore(toSessionScore(signal, context.hashId(signal.sessionKey), environment));
+    enqueueScore(toSessionScore(signal, context.hashId(signal.session), environment));
   };
 
   return {

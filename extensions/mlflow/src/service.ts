@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import {
   flushWithinBudget,
+  type OperationalEventType,
   type PackService,
   type PackStartContext,
   redactConfigForDisplay,
@@ -27,7 +28,10 @@ import { createTraceSender } from "./transport/trace-sender.js";
 export const MLFLOW_EXTENSION_VERSION = "0.1.0";
 
 /** Host events the metrics read (the kit delivers turns separately). */
-export const MLFLOW_EVENT_TYPES = ["queue.lane.dequeue", "session.stuck"] as const;
+export const MLFLOW_EVENT_TYPES = [
+  "queue.lane.dequeue",
+  "session.stuck",
+] as const satisfies readonly OperationalEventType[];
 
 /** Test seams of {@link startMlflow}. */
 export interface MlflowStartOptions {

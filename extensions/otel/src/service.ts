@@ -3,7 +3,12 @@
  * operational event becomes metrics (never sampled), and all of it leaves through the kit's
  * pipelines — spooled, retried, flushed on stop — over OTLP/HTTP with private providers only.
  */
-import { type PackService, type PackStartContext, toTurnAmendment } from "@clawscope/kit";
+import {
+  type OperationalEventType,
+  type PackService,
+  type PackStartContext,
+  toTurnAmendment,
+} from "@clawscope/kit";
 import { createOtlpEncoder, createOtlpSender, type TurnExport } from "@clawscope/kit/otlp";
 import { type OtelConfig, resolveOtlpTargets, toResourceAttributes } from "./config.js";
 import { shouldKeepTurn } from "./mapping/sampling.js";
@@ -14,6 +19,21 @@ import { toMetricRecordings } from "./mapping/to-metric-recordings.js";
 import { toTurnSpans } from "./mapping/to-spans.js";
 import { createMetricsRecorder } from "./transport/metrics.js";
 import { OTLP_SCOPE_NAME } from "./transport/otlp-scope.js";
+
+/** The operational events this extension maps to metrics, spans and logs (read by the kit). */
+export const OTEL_EVENT_TYPES = [
+  "webhook.received",
+  "webhook.processed",
+  "webhook.error",
+  "message.queued",
+  "message.processed",
+  "queue.lane.enqueue",
+  "queue.lane.dequeue",
+  "session.state",
+  "session.stuck",
+  "session.stalled",
+  "diagnostic.heartbeat",
+] as const satisfies readonly OperationalEventType[];
 
 /** The pack version stamped on the instrumentation scope. */
 export const OTEL_EXTENSION_VERSION = "0.1.0";

@@ -30,18 +30,30 @@ export {
   type HostHookContext,
   type HostTraceContext,
   type HostUsage,
-  OPERATIONAL_EVENT_TYPES,
   PACK_HOOKS,
   type PackHookName,
   TURN_EVENT_TYPES,
 } from "./events/host-events.js";
 export {
+  isOperationalEventType,
+  OPERATIONAL_EVENT_TYPES,
+  type OperationalEvent,
+  type OperationalEventBase,
+  type OperationalEventOf,
+  type OperationalEventType,
+  readOperationalEvent,
+} from "./events/operational-event.js";
+export {
+  MAX_FIELD_CHARS,
   type ReadHostEventResult,
+  readCount,
   readField,
   readHostEvent,
+  readId,
   readNumber,
   readPath,
   readString,
+  readText,
 } from "./events/read-event.js";
 // export pipeline
 export {

@@ -345,7 +345,9 @@ describe("export pipeline over HTTP", () => {
     expect(held.exported).toBe(0);
     expect(held.pendingSpool).toBeLessThan(200);
     expect(held.dropped.spoolFull).toBeGreaterThan(0);
-    expect(held.pendingSpool + held.pendingMemory + held.dropped.spoolFull + held.dropped.queueFull).toBe(2000);
+    expect(held.pendingSpool + held.pendingMemory + held.dropped.spoolFull + held.dropped.queueFull).toBe(
+      2000,
+    );
     await receiver.up();
     await waitFor(() => pipeline.stats().pendingSpool === 0 && pipeline.stats().pendingMemory === 0, 5000);
     // nothing silently lost: every item was either delivered or counted as dropped

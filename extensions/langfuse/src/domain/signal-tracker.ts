@@ -60,9 +60,9 @@ export function createSignalTracker(options: SignalTrackerOptions = {}): SignalT
       return loop;
     },
     claimSessionScore(signal, name) {
-      if (!signal.sessionKey) return false;
-      const key = `${name}\u0000${signal.sessionKey}`;
-      const hour = Math.floor(signal.at / SESSION_SCORE_WINDOW_MS);
+      if (!signal.session) return false;
+      const key = `${name}\u0000${signal.session}`;
+      const hour = Math.floor(signal.ts / SESSION_SCORE_WINDOW_MS);
       if (scored.get(key) === hour) return false;
       scored.delete(key);
       scored.set(key, hour);

@@ -1,9 +1,10 @@
+import { readOperationalEvent } from "@clawscope/kit";
 import { describe, expect, it } from "vitest";
 import { createSignalTracker } from "../domain/signal-tracker.js";
 import { toLangfuseTraceId, toStableUuid } from "./ids.js";
 import { shouldSendTurn } from "./sampling.js";
 import { makeToolCall, makeTurn } from "./test-fixtures.js";
-import { detectToolLoop, readSessionSignal, toSessionScore, toTurnScores } from "./to-scores.js";
+import { detectToolLoop, isSessionSignal, toSessionScore, toTurnScores } from "./to-scores.js";
 import { isRetrievalTool } from "./tool-kind.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -94,41 +95,33 @@ describe("session signals", () => {
     classification: "stale_session_state",
   };
 
-  it("reads stuck, stalled and tool.loop events and ignores anything else", () => {
-    expect(readSessionSignal(stuck, 1)).toEqual({
-      kind: "session.stuck",
-      at: 7_200_005,
-      sessionKey: "agent:main:s1",
-      classification: "stale_session_state",
-      state: "processing",
-      ageMs: 900_000,
-    });
-    const loop = readSessionSignal(
-      {
-        type: "tool.loop",
-        ts: 5,
-        toolName: "exec",
-        count: 7,
-        detector: "generic_repeat",
-        trace: { traceId: "4BF92F3577B34DA6A3CE929D0E0E4736" },
-      },
-      1,
-    );
-    expect(loop).toMatchObject({
-      kind: "tool.loop",
+  const read = (raw: unknown) => {
+    const event = readOperationalEvent(raw);
+    if (!event || !isSessionSignal(event)) throw new Error("not a session signal");
+    return event;
+  };
+
+  it("scores stuck, stalled and tool.loop events, as the kit reads them, and nothing else", () => {
+    expect(read(stuck)).toMatchObject({ type: "session.stuck", ts: 7_200_005, session: "agent:main:s1" });
+    const loop = read({
+      type: "tool.loop",
+      ts: 5,
       toolName: "exec",
       count: 7,
-      hostTraceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      detector: "generic_repeat",
+      trace: { traceId: "4BF92F3577B34DA6A3CE929D0E0E4736" },
     });
-    for (const garbage of [null, 42, "session.stuck", { type: "session.state" }, { type: "tool.loop" }]) {
-      expect(readSessionSignal(garbage, 1)).toBeUndefined();
-    }
-    expect(readSessionSignal({ type: "session.stalled" }, 99)).toEqual({ kind: "session.stalled", at: 99 });
+    expect(loop).toMatchObject({ type: "tool.loop", toolName: "exec", count: 7 });
+    expect(loop.trace?.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(toSessionScore(loop, "h")).toBeUndefined(); // no session: it waits for its run's trace instead
+    const other = readOperationalEvent({ type: "session.state", ts: 1, state: "idle" });
+    expect(other && isSessionSignal(other)).toBe(false);
+    const stalled = read({ type: "session.stalled", ts: 1, state: "processing", ageMs: 5, sessionId: "s" });
+    expect(toSessionScore(stalled, "h")).toMatchObject({ name: "session.stuck", comment: "session.stalled" });
   });
 
   it("scores a stuck session once per session and hour, with an id naming the hour", () => {
-    const signal = readSessionSignal(stuck, 0);
-    if (!signal) throw new Error("unreadable");
+    const signal = read(stuck);
     const score = toSessionScore(signal, "h(agent:main:s1)", { environment: "production" });
     expect(score).toMatchObject({
       name: "session.stuck",
@@ -145,10 +138,10 @@ describe("session signals", () => {
 
     const tracker = createSignalTracker({ maxScoredSessions: 2 });
     expect(tracker.claimSessionScore(signal, "session.stuck")).toBe(true);
-    expect(tracker.claimSessionScore({ ...signal, at: signal.at + 60_000 }, "session.stuck")).toBe(false);
-    expect(tracker.claimSessionScore({ ...signal, at: signal.at + 3_600_000 }, "session.stuck")).toBe(true);
-    expect(tracker.claimSessionScore({ ...signal, sessionKey: "b" }, "session.stuck")).toBe(true);
-    expect(tracker.claimSessionScore({ ...signal, sessionKey: "c" }, "session.stuck")).toBe(true);
+    expect(tracker.claimSessionScore({ ...signal, ts: signal.ts + 60_000 }, "session.stuck")).toBe(false);
+    expect(tracker.claimSessionScore({ ...signal, ts: signal.ts + 3_600_000 }, "session.stuck")).toBe(true);
+    expect(tracker.claimSessionScore({ ...signal, session: "b" }, "session.stuck")).toBe(true);
+    expect(tracker.claimSessionScore({ ...signal, session: "c" }, "session.stuck")).toBe(true);
     expect(tracker.stats()).toMatchObject({ scoredSessions: 2, evicted: 1 });
   });
 

@@ -4,9 +4,8 @@
  * what it is about, so a re-sent score updates the first one instead of adding a second. Pure.
  */
 import {
-  readNumber,
-  readPath,
-  readString,
+  type OperationalEvent,
+  type OperationalEventOf,
   type ToolCall,
   type Turn,
   toErrorText,
@@ -121,59 +120,15 @@ export function toTurnScores(
   return scores;
 }
 
-/** A host `session.stuck`, `session.stalled` or `tool.loop` event, read defensively. */
-export interface SessionSignal {
-  kind: "session.stuck" | "session.stalled" | "tool.loop";
-  /** The key the turns of this session carry (`sessionKey`, else `sessionId`), raw. */
-  sessionKey?: string;
-  /** The host's trace id of the run the event belongs to, when it says. */
-  hostTraceId?: string;
-  /** Host time of the event (epoch ms), or the receive time when the event has none. */
-  at: number;
-  toolName?: string;
-  count?: number;
-  detector?: string;
-  classification?: string;
-  state?: string;
-  ageMs?: number;
-}
+/** A host event that becomes a session-level score: a stuck or stalled session, or a tool loop. */
+export type SessionSignal = OperationalEventOf<"session.stuck" | "session.stalled" | "tool.loop">;
 
-/** Reads one host event; undefined for anything that is not a well-formed signal we score. */
-export function readSessionSignal(event: unknown, now: number): SessionSignal | undefined {
-  const type = readString(event, "type", 64);
-  if (type !== "session.stuck" && type !== "session.stalled" && type !== "tool.loop") return undefined;
-  const sessionKey = readString(event, "sessionKey", 512) ?? readString(event, "sessionId", 512);
-  const traceId = readPath(event, "trace.traceId");
-  const ts = readNumber(event, "ts");
-  const signal: SessionSignal = {
-    kind: type,
-    at: ts !== undefined && ts > 0 ? ts : now,
-    ...(sessionKey ? { sessionKey } : {}),
-    ...(typeof traceId === "string" && /^[0-9a-f]{32}$/i.test(traceId)
-      ? { hostTraceId: traceId.toLowerCase() }
-      : {}),
-  };
-  if (type === "tool.loop") {
-    const toolName = readString(event, "toolName", MAX_TEXT_CHARS);
-    if (!toolName) return undefined;
-    const count = readNumber(event, "count");
-    const detector = readString(event, "detector", 64);
-    return {
-      ...signal,
-      toolName,
-      ...(count !== undefined && count > 0 ? { count: Math.round(count) } : {}),
-      ...(detector ? { detector } : {}),
-    };
-  }
-  const classification = readString(event, "classification", 64);
-  const state = readString(event, "state", 64);
-  const ageMs = readNumber(event, "ageMs");
-  return {
-    ...signal,
-    ...(classification ? { classification } : {}),
-    ...(state ? { state } : {}),
-    ...(ageMs !== undefined && ageMs >= 0 ? { ageMs: Math.round(ageMs) } : {}),
-  };
+/** The event types {@link toSessionScore} scores. */
+export const SESSION_SIGNAL_TYPES = ["session.stuck", "session.stalled", "tool.loop"] as const;
+
+/** Whether an operational event is one {@link toSessionScore} scores. */
+export function isSessionSignal(event: OperationalEvent): event is SessionSignal {
+  return event.type === "session.stuck" || event.type === "session.stalled" || event.type === "tool.loop";
 }
 
 /**
@@ -186,30 +141,33 @@ export function toSessionScore(
   sessionId: string | undefined,
   options: { environment?: string } = {},
 ): ScoreBody | undefined {
-  if (!sessionId || !signal.sessionKey) return undefined;
-  const name = signal.kind === "tool.loop" ? SCORE_NAMES.toolLoop : SCORE_NAMES.sessionStuck;
-  const hour = Math.floor(signal.at / SESSION_SCORE_WINDOW_MS);
-  const comment =
-    signal.kind === "tool.loop"
-      ? `${signal.toolName} repeated${signal.count ? ` ${signal.count} times` : ""} (host tool.loop)`
-      : `${signal.kind}${signal.classification ? `: ${signal.classification}` : ""}`;
+  if (!sessionId || !signal.session) return undefined;
+  const name = signal.type === "tool.loop" ? SCORE_NAMES.toolLoop : SCORE_NAMES.sessionStuck;
+  const hour = Math.floor(signal.ts / SESSION_SCORE_WINDOW_MS);
+  const details =
+    signal.type === "tool.loop"
+      ? {
+          comment: `${signal.toolName} repeated${signal.count ? ` ${signal.count} times` : ""} (host tool.loop)`,
+          tool_name: signal.toolName.slice(0, MAX_TEXT_CHARS),
+          count: signal.count,
+          detector: signal.detector,
+        }
+      : {
+          comment: `${signal.type}${signal.classification ? `: ${signal.classification}` : ""}`,
+          classification: signal.classification,
+          state: signal.state,
+          age_ms: Math.round(signal.ageMs),
+        };
+  const { comment, ...metadata } = details;
   return withDefined({
-    id: toStableUuid("score", "session", signal.sessionKey, name, String(hour)),
+    id: toStableUuid("score", "session", signal.session, name, String(hour)),
     sessionId,
     name,
     value: 1,
     dataType: "BOOLEAN" as const,
     environment: options.environment,
     comment: comment.slice(0, MAX_TEXT_CHARS),
-    metadata: compact({
-      event: signal.kind,
-      classification: signal.classification,
-      state: signal.state,
-      age_ms: signal.ageMs,
-      tool_name: signal.toolName,
-      count: signal.count,
-      detector: signal.detector,
-    }),
+    metadata: compact({ event: signal.type, ...metadata }),
   });
 }
 

@@ -1,4 +1,4 @@
-import { createTurnAssembler, type Turn } from "@clawscope/kit";
+import { createTurnAssembler, readOperationalEvent, type Turn } from "@clawscope/kit";
 import { interleaveCaptured, loadCapturedScenario, replayInputs } from "@clawscope/testing";
 import { describe, expect, it } from "vitest";
 import { createMetricAggregator, type MetricPoint } from "./metric-aggregator.js";
@@ -145,14 +145,20 @@ describe("createMetricAggregator", () => {
 
   it("reads queue waits and stuck sessions from host events and ignores garbage", () => {
     const aggregator = createMetricAggregator();
-    aggregator.recordEvent({ type: "queue.lane.dequeue", lane: "main", queueSize: 0, waitMs: 40, ts: 7_000 });
-    aggregator.recordEvent({ type: "queue.lane.dequeue", lane: "main", queueSize: 0, waitMs: 60, ts: 8_000 });
-    aggregator.recordEvent({ type: "session.stuck", state: "processing", ageMs: 1, ts: 9_000 });
-    for (const garbage of [null, 42, "x", { type: "queue.lane.dequeue", waitMs: "slow" }])
-      aggregator.recordEvent(garbage);
+    // as the service gets them: read by the kit, which never delivers a malformed one
+    const record = (raw: unknown) => {
+      const event = readOperationalEvent(raw);
+      if (event) aggregator.recordEvent(event);
+    };
+    record({ type: "queue.lane.dequeue", lane: "main", queueSize: 0, waitMs: 40, ts: 7_000 });
+    record({ type: "queue.lane.dequeue", lane: "main", queueSize: 0, waitMs: 60, ts: 8_000 });
+    record({ type: "session.stuck", state: "processing", ageMs: 1, ts: 9_000 });
+    record({ type: "session.stalled", state: "processing", ageMs: 1, ts: 9_000 });
+    // a dequeue without lane, size or time is malformed (counted by the kit), not a dequeue
+    for (const garbage of [null, 42, "x", { type: "queue.lane.dequeue", waitMs: "slow" }]) record(garbage);
     aggregator.recordTurn(null as unknown as Turn);
     const points = aggregator.flush(1, 0);
-    expect(pointValue(points, "queue.dequeues")).toBe(3);
+    expect(pointValue(points, "queue.dequeues")).toBe(2);
     expect(pointValue(points, "queue.wait_ms.p50")).toBe(40);
     expect(pointValue(points, "queue.wait_ms.p95")).toBe(60);
     expect(pointValue(points, "sessions.stuck")).toBe(1);

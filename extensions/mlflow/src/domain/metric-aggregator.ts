@@ -5,7 +5,7 @@
  * Memory stays bounded: per-model and per-channel keys are capped for the whole run (overflow goes
  * to `_other` and is counted), latency samples are capped per interval.
  */
-import { type Turn, toTurnAmendment } from "@clawscope/kit";
+import { type OperationalEvent, type Turn, toTurnAmendment } from "@clawscope/kit";
 import {
   METRIC_KEYS,
   OVERFLOW_LABEL,
@@ -36,8 +36,8 @@ export interface MetricAggregatorOptions {
 /** What {@link createMetricAggregator} returns. */
 export interface MetricAggregator {
   recordTurn(turn: Turn): void;
-  /** A host diagnostic event (`queue.lane.dequeue`, `session.stuck`); anything else is ignored. */
-  recordEvent(event: unknown): void;
+  /** An operational event (`queue.lane.dequeue`, `session.stuck`); any other type is ignored. */
+  recordEvent(event: OperationalEvent): void;
   /** True when the current interval holds something to flush. */
   hasData(): boolean;
   /** The interval's points (empty when nothing happened) and a fresh interval. */
@@ -153,14 +153,12 @@ export function createMetricAggregator(options: MetricAggregatorOptions = {}): M
       }
     },
     recordEvent(event) {
-      if (typeof event !== "object" || event === null) return;
-      const record = event as Record<string, unknown>;
-      if (record.type === "queue.lane.dequeue") {
-        seen(record.ts);
+      if (event.type === "queue.lane.dequeue") {
+        seen(event.ts);
         add(METRIC_KEYS.queueDequeues, 1);
-        interval.queueWait.add(record.waitMs);
-      } else if (record.type === "session.stuck") {
-        seen(record.ts);
+        interval.queueWait.add(event.waitMs);
+      } else if (event.type === "session.stuck") {
+        seen(event.ts);
         add(METRIC_KEYS.stuckSessions, 1);
       }
     },

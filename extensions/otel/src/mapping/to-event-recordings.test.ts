@@ -2,7 +2,14 @@ import { listCapturedScenarios, loadCapturedSamples, loadCapturedScenario } from
 import { describe, expect, it } from "vitest";
 import { looksLikeId, toLabelValue, toLaneLabel } from "./metric-labels.js";
 import { findMetricDefinition } from "./metric-names.js";
-import { toEventRecordings } from "./to-event-recordings.js";
+import { readEvent } from "./test-fixtures.js";
+import { toEventRecordings as mapEvent } from "./to-event-recordings.js";
+
+// what the service does with a raw host event: the kit reads it (malformed → never delivered), then the mapper
+const toEventRecordings = (raw: unknown) => {
+  const event = readEvent(raw);
+  return event ? mapEvent(event) : [];
+};
 
 const samples = loadCapturedSamples().diag;
 const sample = (type: string) => {

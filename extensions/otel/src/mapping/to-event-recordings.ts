@@ -2,17 +2,15 @@
  * The host's operational events as metric recordings: webhooks, messages, queue lanes, session
  * state and stuck sessions, heartbeat queue depth. Pure; garbage in, nothing out.
  */
+import type { OperationalEvent } from "@clawscope/kit";
 import { toLabelValue, toLaneLabel } from "./metric-labels.js";
 import { METRICS, type MetricRecording } from "./metric-names.js";
-import { readOperationalEvent } from "./read-operational-event.js";
 
 /**
  * The recordings for one raw host event, or `[]` when it is not an event this extension maps or
  * a field it needs is missing or malformed. Never throws.
  */
-export function toEventRecordings(raw: unknown): MetricRecording[] {
-  const event = readOperationalEvent(raw);
-  if (event === undefined) return [];
+export function toEventRecordings(event: OperationalEvent): MetricRecording[] {
   switch (event.type) {
     case "webhook.received":
     case "webhook.processed":

@@ -1,8 +1,19 @@
 import { loadCapturedSamples } from "@clawscope/testing";
 import { describe, expect, it } from "vitest";
 import { isValidSpanId, isValidTraceId } from "./ids.js";
-import { hashId } from "./test-fixtures.js";
-import { toEventExport, toEventSpans } from "./to-event-spans.js";
+import { hashId, readEvent } from "./test-fixtures.js";
+import type { EventSpanOptions } from "./to-event-spans.js";
+import { toEventExport as exportEvent, toEventSpans as spansOf } from "./to-event-spans.js";
+
+// what the service does with a raw host event: the kit reads it (malformed → never delivered), then the mapper
+const toEventSpans = (raw: unknown, options: EventSpanOptions) => {
+  const event = readEvent(raw);
+  return event ? spansOf(event, options) : [];
+};
+const toEventExport = (raw: unknown, options: EventSpanOptions) => {
+  const event = readEvent(raw);
+  return event ? exportEvent(event, options) : undefined;
+};
 
 const processed = loadCapturedSamples().diag["message.processed"]?.event as Record<string, unknown>;
 const options = { hashId };

@@ -5,9 +5,9 @@
  * de-duplicates. Session, message and chat ids appear only hashed.
  */
 
+import type { OperationalEvent } from "@clawscope/kit";
 import type { Attributes, LogRecordData, SpanRecord, TurnExport } from "@clawscope/kit/otlp";
 import { isValidSpanId, isValidTraceId, toEventIds } from "./ids.js";
-import { type OperationalEvent, readOperationalEvent } from "./read-operational-event.js";
 import { definedAttributes, toErrorMessage } from "./turn-attributes.js";
 
 /** Options of {@link toEventSpans} and {@link toEventExport}. */
@@ -16,10 +16,9 @@ export interface EventSpanOptions {
   hashId: (id: string | undefined) => string | undefined;
 }
 
-/** The spans for one raw host event: one span, or none for events without a span or for garbage. */
-export function toEventSpans(raw: unknown, options: EventSpanOptions): SpanRecord[] {
-  const event = readOperationalEvent(raw);
-  const span = event === undefined ? undefined : toEventSpan(event, options);
+/** The spans for one host event: one span, or none for events without a span. */
+export function toEventSpans(event: OperationalEvent, options: EventSpanOptions): SpanRecord[] {
+  const span = toEventSpan(event, options);
   return span === undefined ? [] : [span];
 }
 
@@ -28,9 +27,7 @@ export function toEventSpans(raw: unknown, options: EventSpanOptions): SpanRecor
  * stuck or stalled sessions, a correlated log record — or `undefined` when it exports nothing.
  * `id` is stable per event (the pipeline de-duplicates on it).
  */
-export function toEventExport(raw: unknown, options: EventSpanOptions): TurnExport | undefined {
-  const event = readOperationalEvent(raw);
-  if (event === undefined) return undefined;
+export function toEventExport(event: OperationalEvent, options: EventSpanOptions): TurnExport | undefined {
   const span = toEventSpan(event, options);
   if (span === undefined) return undefined;
   const log = toEventLog(event, span);

@@ -55,29 +55,6 @@ export const TURN_EVENT_TYPES = [
   "session.state",
 ] as const satisfies readonly HostEventType[];
 
-/** Event types about sessions, messages, queues and gateway health that extensions may want. */
-export const OPERATIONAL_EVENT_TYPES = [
-  "session.state",
-  "session.stuck",
-  "session.stalled",
-  "session.long_running",
-  "session.turn.created",
-  "message.received",
-  "message.queued",
-  "message.processed",
-  "message.dispatch.started",
-  "message.dispatch.completed",
-  "queue.lane.enqueue",
-  "queue.lane.dequeue",
-  "webhook.received",
-  "webhook.processed",
-  "webhook.error",
-  "model.failover",
-  "tool.loop",
-  "diagnostic.heartbeat",
-  "diagnostic.async_queue.dropped",
-] as const;
-
 /** Hook names the pack subscribes to. `conversation` hooks need `allowConversationAccess`. */
 export const PACK_HOOKS = {
   plain: [

@@ -126,6 +126,28 @@ export function readNumber(value: unknown, key: string): number | undefined {
   return typeof field === "number" && Number.isFinite(field) ? field : undefined;
 }
 
+/** Longest string {@link readText} accepts; longer values are refused, not cut (they are not ours). */
+export const MAX_FIELD_CHARS = 512;
+
+/** A non-empty string field of at most `maxChars`, else undefined (never cut). */
+export function readText(value: unknown, key: string, maxChars = MAX_FIELD_CHARS): string | undefined {
+  const field = readField(value, key);
+  return typeof field === "string" && field.length > 0 && field.length <= maxChars ? field : undefined;
+}
+
+/** A string or finite-number field as text (chat and message ids come as either), else undefined. */
+export function readId(value: unknown, key: string): string | undefined {
+  const field = readField(value, key);
+  if (typeof field === "number" && Number.isFinite(field)) return String(field);
+  return readText(value, key);
+}
+
+/** A finite, non-negative number field, else undefined. */
+export function readCount(value: unknown, key: string): number | undefined {
+  const field = readField(value, key);
+  return typeof field === "number" && Number.isFinite(field) && field >= 0 ? field : undefined;
+}
+
 /** A short description of a value's kind for error messages; never includes the value itself. */
 export function describeKind(value: unknown): string {
   if (value === undefined) return "missing";

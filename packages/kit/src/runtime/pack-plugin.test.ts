@@ -252,6 +252,64 @@ describe("nothing reaches the host", () => {
     expect(hostSeenErrors(host)).toEqual([]);
   });
 
+  it("reads an operational event once for every extension, typed and frozen, and counts a malformed one", async () => {
+    const alpha = createRecorder();
+    const beta = createRecorder();
+    const hostA = await startHost(createTestEntry("clawscope-alpha", alpha));
+    const hostB = await startHost(createTestEntry("clawscope-beta", beta));
+    emitDiagnosticEvent({
+      type: "session.state",
+      state: "processing",
+      prevState: "idle",
+      sessionKey: "agent:main:s1",
+      trace: { traceId: "4BF92F3577B34DA6A3CE929D0E0E4736", spanId: "00F067AA0BA902B7" },
+      unexpected: { nested: true },
+    } as never);
+    emitDiagnosticEvent({ type: "session.state", state: 42 } as never);
+    await waitForHostInputHandled();
+    expect(alpha.events).toHaveLength(1);
+    const [event] = alpha.events as Record<string, unknown>[];
+    expect(event).toEqual({
+      type: "session.state",
+      ts: expect.any(Number),
+      seq: expect.any(Number),
+      state: "processing",
+      prevState: "idle",
+      session: "agent:main:s1",
+      trace: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" },
+    });
+    // one read serves every member: the same frozen record
+    expect(beta.events).toEqual(alpha.events);
+    expect(beta.events[0]).toBe(event);
+    expect(Object.isFrozen(event) && Object.isFrozen(event?.trace)).toBe(true);
+    // the malformed one reached no one, and each extension counted it once
+    for (const host of [hostA, hostB]) expect((await statusOf(host)).events.malformed).toBe(1);
+  });
+
+  it("counts an operational event of a type only extensions read as malformed once, with one warning", async () => {
+    const recorder = createRecorder();
+    const host = await startHost(
+      createTestEntry("clawscope-alpha", recorder, {}, { eventTypes: ["queue.lane.dequeue", "tool.loop"] }),
+    );
+    const before = (await statusOf(host)).events.malformed;
+    emitDiagnosticEvent({ type: "queue.lane.dequeue", lane: "main", queueSize: 0, waitMs: "slow" } as never);
+    emitDiagnosticEvent({ type: "tool.loop", count: 3 } as never);
+    emitDiagnosticEvent({
+      type: "tool.loop",
+      toolName: "exec",
+      count: 3,
+      detector: "generic_repeat",
+    } as never);
+    await waitForHostInputHandled();
+    expect(recorder.events).toMatchObject([
+      { type: "tool.loop", toolName: "exec", count: 3, detector: "generic_repeat" },
+    ]);
+    expect((await statusOf(host)).events.malformed - before).toBe(2);
+    expect(ownLines(host, "warn").filter((line) => line.includes("malformed"))).toEqual([
+      "clawscope-alpha: skipped a malformed queue.lane.dequeue event (a required field is missing or malformed)",
+    ]);
+  });
+
   it("still stops pipelines, leaves the registry and tears down the bus when service.stop throws", async () => {
     let pipelineStopped: ReturnType<typeof vi.fn> | undefined;
     const entry = createTestEntry(

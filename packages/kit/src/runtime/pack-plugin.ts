@@ -8,6 +8,7 @@
 import type { ConfigDefinition, ConfigOf } from "../config/define-config.js";
 import { toManifestConfigSchema } from "../config/json-schema.js";
 import { PACK_HOOKS } from "../events/host-events.js";
+import type { OperationalEventType } from "../events/operational-event.js";
 import type { HealthSnapshot } from "../health/health.js";
 import type { Turn } from "../turns/turn.js";
 import { describeError } from "./describe-error.js";
@@ -26,8 +27,8 @@ export interface PackPluginSpec<Definition extends ConfigDefinition> {
   name: string;
   description: string;
   config: Definition;
-  /** Raw event types the extension wants besides assembled turns (session, message, queue...). */
-  eventTypes?: readonly string[];
+  /** Operational event types the extension wants besides assembled turns (session, message, queue...). */
+  eventTypes?: readonly OperationalEventType[];
   /** Extension-specific surfaces (gateway methods, tools), registered in every registration mode. */
   register?: (api: HostPluginApi) => void;
   /** Called at each service start with a resolved config; returns the running service. */

@@ -155,7 +155,7 @@ describe("many extensions in one process", () => {
 
     for (const host of five) await host.stopServices();
     expect(readEventHubStats()).toBeNull();
-    expect((globalThis as Record<symbol, unknown>)[Symbol.for("clawscope.turn-hub.v1")]).toEqual(new Map());
+    expect((globalThis as Record<symbol, unknown>)[Symbol.for("clawscope.turn-hub.v2")]).toEqual(new Map());
     expect(activeBusSubscriptions).toBe(0);
     expect(listRuntimes()).toEqual([]);
 

@@ -1,4 +1,6 @@
 /** What an extension's `start` receives and returns: the contract between the kit and an extension. */
+
+import type { OperationalEvent } from "../events/operational-event.js";
 import type { ExportPipeline, ExportPipelineOptions } from "../export/export-pipeline.js";
 import type { HealthRecorder } from "../health/health.js";
 import type { SessionRollup, Turn } from "../turns/turn.js";
@@ -33,7 +35,11 @@ export interface PackStartContext<Config> {
 /** What an extension's `start` returns. */
 export interface PackService {
   onTurn?: (turn: Turn, session: SessionRollup | undefined) => void;
-  onEvent?: (event: unknown, metadata: unknown) => void;
+  /**
+   * An operational event of a type the extension's spec lists, read once by the kit and frozen
+   * (malformed ones are counted in health and never reach here).
+   */
+  onEvent?: (event: OperationalEvent) => void;
   /** Bounded: flush what can be flushed; pipelines made with `createPipeline` are stopped after. */
   stop?: () => Promise<void>;
   status?: () => Record<string, unknown>;

@@ -4,6 +4,7 @@
  * over as `shutdown`, then the extension's stop, then its pipelines, which spool what is pending).
  */
 
+import type { OperationalEventType } from "../events/operational-event.js";
 import type { ExportPipeline } from "../export/export-pipeline.js";
 import type { HealthRecorder } from "../health/health.js";
 import { describeError } from "./describe-error.js";
@@ -21,8 +22,8 @@ export interface RunningRuntimeOptions {
   pluginId: string;
   stateDir: string;
   service: PackService;
-  /** Raw event types the extension wants besides assembled turns. */
-  eventTypes: readonly string[];
+  /** Operational event types the extension wants besides assembled turns. */
+  eventTypes: readonly OperationalEventType[];
   subscribe: SubscribeToBus;
   common: CommonPackConfig;
   /** Whether the host gives this plugin conversation hooks: members of one assembly must agree. */
@@ -55,7 +56,7 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
     {
       owner: pluginId,
       eventTypes: options.eventTypes,
-      onEvent: service.onEvent ? (event, metadata) => service.onEvent?.(event, metadata) : undefined,
+      onEvent: service.onEvent ? (event) => service.onEvent?.(event) : undefined,
       onTurn(turn, session) {
         // an amendment re-exports a turn already counted
         if (turn.revision <= 1) health.countTurn(turn.incomplete !== undefined);

@@ -15,7 +15,13 @@
  * whichever copy came first; other copies only call them.
  */
 import { TURN_EVENT_TYPES } from "../events/host-events.js";
-import { readField } from "../events/read-event.js";
+import {
+  isOperationalEventType,
+  type OperationalEvent,
+  type OperationalEventType,
+  readOperationalEvent,
+} from "../events/operational-event.js";
+import { readField, readHostEvent } from "../events/read-event.js";
 import { toCapturedContent } from "../privacy/captured-content.js";
 import type { PriceTable } from "../turns/cost.js";
 import { createSessionRollups } from "../turns/session-rollups.js";
@@ -41,10 +47,13 @@ export interface AssemblySettings {
 export interface TurnHubMember {
   /** Plugin id, for error messages. */
   owner: string;
-  /** Raw event types the member wants besides assembled turns. */
-  eventTypes: readonly string[];
-  /** A raw event of one of `eventTypes`; may throw (caught, reported through `onError`). */
-  onEvent?: (event: unknown, metadata: unknown) => void;
+  /** Operational event types the member wants besides assembled turns. */
+  eventTypes: readonly OperationalEventType[];
+  /**
+   * An event of one of `eventTypes`, read once for every member and frozen; may throw (caught,
+   * reported through `onProblem`).
+   */
+  onEvent?: (event: OperationalEvent) => void;
   /** An assembled (or amended) turn, deep-frozen and shared with the other members. */
   onTurn: (turn: Turn, session: SessionRollup | undefined) => void;
   /** Every event the group took in, with its verdict (for the member's health counters). */
@@ -71,12 +80,13 @@ export interface TurnHubMembership {
 }
 
 interface TurnGroup {
-  readonly protocol: 1;
+  readonly protocol: 2;
   join(member: TurnHubMember): TurnHubMembership;
 }
 
 /** The `globalThis` key of the registry, shared by every copy of the kit in the process. */
-export const TURN_HUB_KEY = Symbol.for("clawscope.turn-hub.v1");
+// v2: members receive typed operational events; a copy of the kit speaking v1 keeps its own registry
+export const TURN_HUB_KEY = Symbol.for("clawscope.turn-hub.v2");
 const TICK_MS = 1000;
 
 type GlobalWithTurnHub = typeof globalThis & { [TURN_HUB_KEY]?: Map<string, TurnGroup> };
@@ -111,7 +121,7 @@ export function joinTurnHub(
   }
   const key = toAssemblyKey(settings);
   const existing = groups.get(key);
-  if (existing?.protocol === 1) return existing.join(member);
+  if (existing?.protocol === 2) return existing.join(member);
   const registry = groups;
   const group = createTurnGroup(subscribe, settings, () => {
     if (registry.get(key) === group) registry.delete(key);
@@ -171,11 +181,29 @@ function createTurnGroup(
       problem("malformed-event", "skipped a malformed diagnostic event (no type)");
       return;
     }
-    if (turnTypes.has(type)) assembler.handleEvent(event, metadata);
+    const forTurns = turnTypes.has(type);
+    if (forTurns) assembler.handleEvent(event, metadata);
+    if (!isOperationalEventType(type)) return;
+    let operational: OperationalEvent | undefined;
+    let read = false;
     for (const member of members) {
       if (!member.onEvent || !member.eventTypes.includes(type)) continue;
+      if (!read) {
+        read = true;
+        operational = readOperationalEvent(event);
+        if (operational) deepFreeze(operational);
+        else if (!forTurns || readHostEvent(event).status !== "malformed") {
+          // (an event the assembler also refused as malformed is counted there, once)
+          eachMember((each) => each.onInput("malformed"));
+          problem(
+            "malformed-event",
+            `skipped a malformed ${type} event (a required field is missing or malformed)`,
+          );
+        }
+      }
+      if (!operational) return;
       try {
-        member.onEvent(event, metadata);
+        member.onEvent(operational);
       } catch (error) {
         try {
           member.onProblem(`on-event-${type}`, `could not handle ${type}: ${describeError(error)}`);
@@ -232,7 +260,7 @@ function createTurnGroup(
   };
 
   return {
-    protocol: 1,
+    protocol: 2,
     join(member) {
       members.push(member);
       try {
