@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createPackPlugin, type SubscribeToBus } from "@clawscope/kit";
+import { createPackPlugin, resolveGatewayIdentity, type SubscribeToBus } from "@clawscope/kit";
 import {
   buildTurnEvents,
   createFakeHost,
@@ -21,7 +21,6 @@ import {
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 // relative until `pnpm install` links the workspace packages into this package
-import { toGatewayInstanceId } from "../../extensions/mlflow/src/domain/run-identity.js";
 import { createMlflowPluginSpec } from "../../extensions/mlflow/src/plugin-spec.js";
 import {
   createMlflowClient,
@@ -163,14 +162,13 @@ describe("clawscope-mlflow against a real MLflow server", () => {
     const experimentName = `clawscope-ext-${suffix}-b`;
     const { experiment } = await client.experiments.getOrCreate(experimentName);
     const stateDir = mkdtempSync(path.join(workDir, "gw-b-"));
-    const pluginStateDir = path.join(stateDir, "plugins", "clawscope-mlflow");
     const crashedAt = Date.now() - 60_000;
     const crashed = await client.runs.create({
       experimentId: experiment.experimentId,
       startTime: crashedAt - 60_000,
       tags: {
         "clawscope.gateway": "gw-b",
-        "clawscope.gateway_instance": toGatewayInstanceId("gw-b", pluginStateDir),
+        "clawscope.gateway_instance": resolveGatewayIdentity("gw-b", stateDir, {}).id,
       },
     });
     await client.runs.logBatch(crashed.info.runId, {
@@ -181,7 +179,7 @@ describe("clawscope-mlflow against a real MLflow server", () => {
       experimentId: experiment.experimentId,
       tags: {
         "clawscope.gateway": "gw-b",
-        "clawscope.gateway_instance": toGatewayInstanceId("gw-b", "/elsewhere/plugins/clawscope-mlflow"),
+        "clawscope.gateway_instance": resolveGatewayIdentity("gw-b", "/elsewhere", {}).id,
       },
     });
 

@@ -1,6 +1,6 @@
-import { resolveConfig } from "@clawscope/kit";
+import { resolveConfig, resolveGatewayIdentity } from "@clawscope/kit";
 import { describe, expect, it } from "vitest";
-import { configDefinition, DEFAULT_TRACKING_URI, resolveGatewayName } from "./config.js";
+import { configDefinition, DEFAULT_TRACKING_URI } from "./config.js";
 
 describe("clawscope-mlflow config", () => {
   it("defaults to a local server and the openclaw experiment", () => {
@@ -35,8 +35,11 @@ describe("clawscope-mlflow config", () => {
     expect(() => resolveConfig(configDefinition, { sampling: { ratio: 2 } }, {})).toThrow();
   });
 
-  it("names the gateway after the host unless configured", () => {
-    expect(resolveGatewayName({ gatewayName: "gw-a" })).toBe("gw-a");
-    expect(resolveGatewayName({ gatewayName: undefined }).length).toBeGreaterThan(0);
+  it("names the gateway after the host unless configured (the kit's gateway identity reads gatewayName)", () => {
+    expect(resolveGatewayIdentity("gw-a", "/state", {}).name).toBe("gw-a");
+    expect(resolveGatewayIdentity(undefined, "/state", {}).name.length).toBeGreaterThan(0);
+    expect(resolveGatewayIdentity(undefined, "/state", { CLAWSCOPE_GATEWAY_NAME: "gw-env" }).name).toBe(
+      "gw-env",
+    );
   });
 });

@@ -3,7 +3,6 @@
  * order) → default. The env fallbacks are the ones MLflow's own clients read, so a process already
  * set up for MLflow needs no plugin config at all.
  */
-import { hostname } from "node:os";
 import { type ConfigOf, defineConfig, field, packConfigFields } from "@clawscope/kit";
 
 /** Where MLflow is when nothing is set: a tracking server on this machine (`mlflow server`'s default port). */
@@ -37,7 +36,7 @@ export const configDefinition = defineConfig({
   }),
   gatewayName: field.string({
     description:
-      "This gateway's identity in MLflow (run tag `clawscope.gateway`), used to compare gateways and to close runs a crashed process of this same gateway left RUNNING. When unset: the host name.",
+      "This gateway's identity in MLflow (run tag `clawscope.gateway`), used to compare gateways and to close runs a crashed process of this same gateway left RUNNING. When unset: env `CLAWSCOPE_GATEWAY_NAME`, else the host name.",
     minLength: 1,
     maxLength: 250,
   }),
@@ -84,13 +83,3 @@ export const configDefinition = defineConfig({
 
 /** The resolved config. */
 export type MlflowConfig = ConfigOf<typeof configDefinition>;
-
-/** The gateway's identity: the configured name, else this machine's host name. */
-export function resolveGatewayName(config: Pick<MlflowConfig, "gatewayName">): string {
-  if (config.gatewayName) return config.gatewayName;
-  try {
-    return hostname() || "openclaw-gateway";
-  } catch {
-    return "openclaw-gateway";
-  }
-}

@@ -14,9 +14,9 @@ import {
   shouldKeepTurn,
 } from "@clawscope/kit";
 import type { TurnExport } from "@clawscope/kit/otlp";
-import { configDefinition, type MlflowConfig, resolveGatewayName } from "./config.js";
+import { configDefinition, type MlflowConfig } from "./config.js";
 import { createMetricAggregator } from "./domain/metric-aggregator.js";
-import { toGatewayInstanceId, toRunParams, toRunTags } from "./domain/run-identity.js";
+import { toRunParams, toRunTags } from "./domain/run-identity.js";
 import { readGatewayVersion } from "./gateway-version.js";
 import { toTraceSpans } from "./mapping/to-trace-spans.js";
 import { createMetricSender, type MetricBatch } from "./transport/metric-sender.js";
@@ -52,8 +52,10 @@ export async function startMlflow(
     password: config.password,
     timeoutMs: config.timeoutMs,
   });
-  const gatewayName = resolveGatewayName(config);
-  const gatewayInstance = toGatewayInstanceId(gatewayName, context.stateDir);
+  // the identity crash recovery matches on: the kit's, shared by every extension of this gateway
+  const { gateway } = context;
+  const gatewayName = gateway.name;
+  const gatewayInstance = gateway.id;
   const startedAt = Date.now();
   const gatewayVersion = readGatewayVersion(context.hostConfig);
   const lifecycle = createRunLifecycle({
@@ -61,8 +63,7 @@ export async function startMlflow(
     experimentName: config.experimentName,
     runName: config.runName ?? `${gatewayName} ${new Date(startedAt).toISOString().slice(0, 19)}Z`,
     tags: toRunTags({
-      gatewayName,
-      stateDir: context.stateDir,
+      gateway,
       hostName: safeHostName(),
       packVersion: MLFLOW_EXTENSION_VERSION,
       gatewayVersion: gatewayVersion?.version,

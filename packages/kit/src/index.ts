@@ -100,8 +100,29 @@ export {
   readPluginConfig,
 } from "./runtime/pack-plugin.js";
 export type { PackService, PackStartContext } from "./runtime/pack-runtime.js";
+export type { GatewayIdentity, OwnedResource } from "./runtime/pack-service.js";
 export { listRuntimes, readRuntime } from "./runtime/runtime-registry.js";
+export {
+  createScheduler,
+  type ScheduledJob,
+  type ScheduledRun,
+  type ScheduleEvery,
+  type ScheduleOptions,
+  type Scheduler,
+  type SchedulerClock,
+  type ScheduleStats,
+  systemClock,
+} from "./runtime/scheduler.js";
+export { resolveGatewayIdentity } from "./runtime/start-context.js";
 export { readHealthFiles } from "./runtime/status-file.js";
+export type {
+  PackHttpHandler,
+  PackHttpRequest,
+  PackHttpResponse,
+  PackRouteSpec,
+  PackToolExecute,
+  PackToolSpec,
+} from "./runtime/surfaces.js";
 // turns
 export { type TurnAmendment, toTurnAmendment } from "./turns/amendment.js";
 export { type PriceTable, resolveCost } from "./turns/cost.js";

@@ -7,6 +7,8 @@
  * again and starts them. The diagnostic bus is not faked: emit on the real SDK bus.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { OpenClawPluginApi, OpenClawPluginService } from "openclaw/plugin-sdk/plugin-entry";
@@ -116,8 +118,20 @@ export interface FakeHost {
   /** Runs a tool registered by the `full` instance. */
   callTool(name: string, params: unknown, toolCallId?: string): Promise<unknown>;
   /** Stops running services and removes the temp state dir. */
+  /**
+   * Sends an HTTP request to a route the full instance registered, through a real local server, as
+   * the gateway would: `auth: "gateway"` routes need `Authorization: Bearer <FAKE_GATEWAY_TOKEN>`
+   * (sent unless `anonymous`), else 401; a path no route takes gets 404.
+   */
+  callRoute(
+    path: string,
+    init?: { method?: string; headers?: Record<string, string>; body?: string | Buffer; anonymous?: boolean },
+  ): Promise<{ status: number; headers: Record<string, string>; body: string; json?: unknown }>;
   cleanup(): Promise<void>;
 }
+
+/** The gateway token the fake host's routes accept. */
+export const FAKE_GATEWAY_TOKEN = "fake-gateway-token";
 
 /** Loads the plugin and runs the first registration cycle. */
 export async function createFakeHost(
@@ -255,6 +269,7 @@ export async function createFakeHost(
   }
 
   const full = () => registrations.find((registration) => registration.mode === "full");
+  let routeServer: RouteServer | undefined;
 
   async function startServices(): Promise<void> {
     for (const service of full()?.services ?? []) {
@@ -382,10 +397,80 @@ export async function createFakeHost(
       }
       throw new Error(`no tool named ${name} was registered by the full instance`);
     },
+    async callRoute(routePath, init = {}) {
+      routeServer ??= await startRouteServer(() => full()?.httpRoutes ?? []);
+      const headers: Record<string, string> = { ...(init.headers ?? {}) };
+      if (!init.anonymous) headers.authorization ??= `Bearer ${FAKE_GATEWAY_TOKEN}`;
+      const response = await fetch(`${routeServer.url}${routePath}`, {
+        method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+        headers,
+        ...(init.body === undefined ? {} : { body: init.body }),
+      });
+      const body = await response.text();
+      let json: unknown;
+      try {
+        json = body === "" ? undefined : JSON.parse(body);
+      } catch {}
+      return { status: response.status, headers: Object.fromEntries(response.headers), body, json };
+    },
     async cleanup() {
+      await routeServer?.close();
+      routeServer = undefined;
       await stopServices();
       if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
     },
+  };
+}
+
+interface RouteServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+interface RecordedRoute {
+  path: string;
+  auth?: string;
+  match?: string;
+  handler: (request: IncomingMessage, response: ServerResponse) => unknown;
+}
+
+/** A local server that routes like the gateway: exact or prefix match, gateway auth, 404 otherwise. */
+async function startRouteServer(routes: () => unknown[]): Promise<RouteServer> {
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const route = (routes() as RecordedRoute[]).find((candidate) =>
+      candidate.match === "prefix"
+        ? url.pathname === candidate.path || url.pathname.startsWith(`${candidate.path}/`)
+        : url.pathname === candidate.path,
+    );
+    const finish = (status: number) => {
+      if (response.writableEnded) return;
+      response.statusCode = status;
+      response.end();
+    };
+    if (!route) return finish(404);
+    if (route.auth !== "plugin" && request.headers.authorization !== `Bearer ${FAKE_GATEWAY_TOKEN}`) {
+      request.resume();
+      return finish(401);
+    }
+    Promise.resolve()
+      .then(() => route.handler(request, response))
+      .then(
+        (handled) => {
+          if (handled === false) finish(404);
+        },
+        () => finish(500),
+      );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }
 

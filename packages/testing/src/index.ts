@@ -24,7 +24,13 @@ export {
   type ToolSpec,
   type TurnSpec,
 } from "./event-builders.js";
-export { createFakeHost, type FakeHost, type FakeHostOptions, type FakePluginEntry } from "./fake-host.js";
+export {
+  createFakeHost,
+  FAKE_GATEWAY_TOKEN,
+  type FakeHost,
+  type FakeHostOptions,
+  type FakePluginEntry,
+} from "./fake-host.js";
 export { ensureFerretDbBuilt, type FerretDbServer, startFerretDb } from "./ferretdb.js";
 export { findFreePort } from "./free-port.js";
 export { waitForHostInputHandled } from "./host-settle.js";
@@ -96,6 +102,7 @@ export {
   LANGFUSE_SCORES_PATH,
   type LangfuseScoreValidatorOptions,
 } from "./langfuse-score-validator.js";
+export { createManualClock, type ManualClock } from "./manual-clock.js";
 export {
   ensureMlflowInstalled,
   type MlflowBasicAuth,

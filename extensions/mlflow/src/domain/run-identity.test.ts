@@ -1,13 +1,7 @@
-import { redactConfigForDisplay, resolveConfig } from "@clawscope/kit";
+import { redactConfigForDisplay, resolveConfig, resolveGatewayIdentity } from "@clawscope/kit";
 import { describe, expect, it } from "vitest";
 import { configDefinition } from "../config.js";
-import {
-  readAgentIds,
-  readChannelNames,
-  toGatewayInstanceId,
-  toRunParams,
-  toRunTags,
-} from "./run-identity.js";
+import { readAgentIds, readChannelNames, toRunParams, toRunTags } from "./run-identity.js";
 
 describe("run identity", () => {
   const hostConfig = {
@@ -17,8 +11,7 @@ describe("run identity", () => {
 
   it("tags the run with gateway, instance, versions, host, agents and channels", () => {
     const tags = toRunTags({
-      gatewayName: "gw-a",
-      stateDir: "/state/a",
+      gateway: resolveGatewayIdentity("gw-a", "/state/a", {}),
       hostName: "box",
       packVersion: "0.1.0",
       gatewayVersion: "2026.9.6",
@@ -27,7 +20,7 @@ describe("run identity", () => {
     });
     expect(tags).toMatchObject({
       "clawscope.gateway": "gw-a",
-      "clawscope.gateway_instance": toGatewayInstanceId("gw-a", "/state/a"),
+      "clawscope.gateway_instance": resolveGatewayIdentity("gw-a", "/state/a", {}).id,
       "clawscope.pack_version": "0.1.0",
       "openclaw.version": "2026.9.6",
       "host.name": "box",
@@ -38,11 +31,11 @@ describe("run identity", () => {
   });
 
   it("gives one name in two state dirs two identities, safe inside a search filter", () => {
-    const a = toGatewayInstanceId("gw 'x'", "/state/a");
-    const b = toGatewayInstanceId("gw 'x'", "/state/b");
+    const a = resolveGatewayIdentity("gw 'x'", "/state/a", {}).id;
+    const b = resolveGatewayIdentity("gw 'x'", "/state/b", {}).id;
     expect(a).not.toBe(b);
     expect(a).toMatch(/^[\w.\- :@]+$/);
-    expect(toGatewayInstanceId("gw 'x'", "/state/a")).toBe(a);
+    expect(resolveGatewayIdentity("gw 'x'", "/state/a", {}).id).toBe(a);
   });
 
   it("tolerates host configs without agents or channels", () => {

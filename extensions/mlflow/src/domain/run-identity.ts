@@ -3,7 +3,7 @@
  * host, versions, agents, channels) and the effective config as params, secrets already redacted
  * by the caller. Pure; the MLflow client truncates over-long values.
  */
-import { createHash } from "node:crypto";
+import type { GatewayIdentity } from "@clawscope/kit";
 
 /** Tag keys this extension sets on its runs. */
 export const RUN_TAGS = {
@@ -19,9 +19,8 @@ export const RUN_TAGS = {
 
 /** Inputs of {@link toRunTags}. */
 export interface RunIdentityInput {
-  gatewayName: string;
-  /** The extension's state dir: two gateways with one name but separate state never share an identity. */
-  stateDir: string;
+  /** The kit's gateway identity: two gateways with one name but separate state never share an id. */
+  gateway: GatewayIdentity;
   hostName: string;
   packVersion: string;
   gatewayVersion?: string | undefined;
@@ -32,21 +31,11 @@ export interface RunIdentityInput {
 
 const MAX_NAMES = 50;
 
-/**
- * The per-gateway identity crash recovery matches on: the gateway name plus a short hash of its
- * state dir, so gateway B never closes gateway A's live run even when both use one name.
- */
-export function toGatewayInstanceId(gatewayName: string, stateDir: string): string {
-  const hash = createHash("sha256").update(stateDir).digest("hex").slice(0, 12);
-  // only characters MLflow's search grammar takes inside quotes without escaping
-  return `${gatewayName.replace(/[^\w.\- :]/g, "_").slice(0, 200)}@${hash}`;
-}
-
 /** The run's tags (all strings). */
 export function toRunTags(input: RunIdentityInput): Record<string, string> {
   const tags: Record<string, string> = {
-    [RUN_TAGS.gateway]: input.gatewayName,
-    [RUN_TAGS.gatewayInstance]: toGatewayInstanceId(input.gatewayName, input.stateDir),
+    [RUN_TAGS.gateway]: input.gateway.name,
+    [RUN_TAGS.gatewayInstance]: input.gateway.id,
     [RUN_TAGS.packVersion]: input.packVersion,
     [RUN_TAGS.host]: input.hostName,
     [RUN_TAGS.pid]: String(input.pid),

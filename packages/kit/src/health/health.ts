@@ -5,6 +5,7 @@
  */
 import type { PipelineStats } from "../export/types.js";
 import { toLogText } from "../privacy/log-text.js";
+import type { ScheduleStats } from "../runtime/scheduler.js";
 
 /** A point-in-time view of one extension's health. */
 export interface HealthSnapshot {
@@ -45,6 +46,8 @@ export interface HealthSnapshot {
     authPaused: boolean;
   };
   lastError?: { message: string; at: number };
+  /** The extension's scheduled jobs (present when it has any): runs, failures, durations, next run. */
+  schedules?: Record<string, ScheduleStats>;
   warnings: string[];
   /** Extension-specific figures (backend URL without secrets, experiment id, and so on). */
   details: Record<string, unknown>;
@@ -63,6 +66,8 @@ export interface HealthRecorder {
   attachTurnCounts: (read: () => { open: number; retried: number; amended: number; late: number }) => void;
   /** Adds counts kept elsewhere (the turn assembler's refused input, the input queue's overflow) to `events`. */
   attachInputCounts: (read: () => { malformed?: number; ignored?: number; overflowed?: number }) => void;
+  /** Pulls the scheduler's per-job figures at snapshot time. */
+  attachSchedules: (read: () => Record<string, ScheduleStats>) => void;
   setDetail: (key: string, value: unknown) => void;
   snapshot: () => HealthSnapshot;
 }
@@ -87,6 +92,7 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
   });
   const inputCounts: Array<() => { malformed?: number; ignored?: number; overflowed?: number }> = [];
   const details: Record<string, unknown> = {};
+  let readSchedules: (() => Record<string, ScheduleStats>) | undefined;
   return {
     setState(next, reason) {
       state = next;
@@ -114,6 +120,9 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
     },
     attachInputCounts(read) {
       inputCounts.push(read);
+    },
+    attachSchedules(read) {
+      readSchedules = read;
     },
     setDetail(key, value) {
       details[key] = value;
@@ -171,6 +180,11 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
           seenEvents.overflowed += counts.overflowed ?? 0;
         } catch {}
       }
+      let schedules: Record<string, ScheduleStats> | undefined;
+      try {
+        const read = readSchedules?.();
+        if (read && Object.keys(read).length > 0) schedules = read;
+      } catch {}
       return {
         pluginId,
         state,
@@ -181,6 +195,7 @@ export function createHealthRecorder(pluginId: string, now: () => number = Date.
         turns: { ...turns, ...turnCounts },
         export: exported,
         ...(newestError ? { lastError: newestError } : {}),
+        ...(schedules ? { schedules } : {}),
         warnings: [...warnings],
         details: { ...details },
       };

@@ -2,6 +2,7 @@
  * The structural slice of the OpenClaw plugin API the pack uses. Extensions pass the real objects
  * in from their `src/api.ts`; tests pass the fake host from `@clawscope/testing`.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { KitLogger } from "./logger.js";
 
 /** The host's service context (`OpenClawPluginServiceContext`), as far as the pack reads it. */
@@ -38,6 +39,22 @@ export interface HostPluginApi {
     method: string,
     handler: (request: HostGatewayRequest) => void | Promise<void>,
   ) => void;
+  registerHttpRoute?: (route: {
+    path: string;
+    auth: "gateway" | "plugin";
+    match?: "exact" | "prefix";
+    handler: (
+      request: IncomingMessage,
+      response: ServerResponse,
+    ) => Promise<boolean | undefined> | boolean | undefined;
+  }) => void;
+  registerTool?: (tool: {
+    name: string;
+    label?: string;
+    description: string;
+    parameters: Record<string, unknown>;
+    execute: (toolCallId: string, params: unknown) => Promise<unknown>;
+  }) => void;
   registerCli?: (
     registrar: (context: { program: unknown }) => void | Promise<void>,
     options?: { commands?: string[]; descriptors?: Array<Record<string, unknown>> },

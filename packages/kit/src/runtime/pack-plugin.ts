@@ -18,7 +18,9 @@ import { createPackLogger } from "./logger.js";
 import { type PackService, type PackStartContext, startPackRuntime } from "./pack-runtime.js";
 import { runLifecycleStep } from "./runtime-lifecycle.js";
 import { readRuntime } from "./runtime-registry.js";
+import type { SchedulerClock } from "./scheduler.js";
 import { registerStatusSurfaces } from "./status-surfaces.js";
+import { type PackRouteSpec, type PackToolSpec, registerDeclaredSurfaces } from "./surfaces.js";
 
 /** What an extension declares; everything else is the kit's job. */
 export interface PackPluginSpec<Definition extends ConfigDefinition> {
@@ -29,8 +31,13 @@ export interface PackPluginSpec<Definition extends ConfigDefinition> {
   config: Definition;
   /** Operational event types the extension wants besides assembled turns (session, message, queue...). */
   eventTypes?: readonly OperationalEventType[];
-  /** Extension-specific surfaces (gateway methods, tools), registered in every registration mode. */
-  register?: (api: HostPluginApi) => void;
+  /**
+   * HTTP routes on the gateway port (auth `gateway` unless told), registered with the host in every
+   * registration mode; the extension binds their handlers at start (`context.registerHttpRoute`).
+   */
+  routes?: readonly PackRouteSpec[];
+  /** Agent tools (also listed in `openclaw.plugin.json` `contracts.tools`); bound at start (`context.registerTool`). */
+  tools?: readonly PackToolSpec[];
   /** Called at each service start with a resolved config; returns the running service. */
   start: (context: PackStartContext<ConfigOf<Definition>>) => PackService | Promise<PackService>;
 }
@@ -38,6 +45,8 @@ export interface PackPluginSpec<Definition extends ConfigDefinition> {
 /** The host seam: functions from `openclaw/plugin-sdk/*`, passed in by the extension's `src/api.ts`. */
 export interface PackHostBindings {
   subscribe: SubscribeToBus;
+  /** Test seam: the clock scheduled jobs run on (the system clock by default). */
+  clock?: SchedulerClock;
 }
 
 /** The plugin definition handed to the host's `definePluginEntry`. */
@@ -66,7 +75,10 @@ export function createPackPlugin<Definition extends ConfigDefinition>(
         ["hooks", () => registerHooks(spec.id, api)],
         ["service", () => registerService(spec, host, api)],
         ["status surfaces", () => registerStatusSurfaces(spec.id, api)],
-        ["extension surfaces", () => spec.register?.(api)],
+        [
+          "routes and tools",
+          () => registerDeclaredSurfaces(spec.id, spec, api, createPackLogger(api?.logger, spec.id)),
+        ],
       ];
       for (const [name, registerSurface] of surfaces) {
         try {
@@ -112,6 +124,7 @@ function registerService<Definition extends ConfigDefinition>(
           startPackRuntime({
             spec,
             subscribe: host.subscribe,
+            ...(host.clock ? { clock: host.clock } : {}),
             serviceContext: context,
             rawConfig: readPluginConfig(context?.config, spec.id, api.pluginConfig),
             conversationAccess: readConversationAccess(context?.config, spec.id),

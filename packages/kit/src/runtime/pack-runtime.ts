@@ -16,6 +16,7 @@ import type { PackPluginSpec } from "./pack-plugin.js";
 import type { CommonPackConfig, PackService } from "./pack-service.js";
 import { createRunningRuntime, STOP_TIMEOUT_MS } from "./running-runtime.js";
 import { type LiveRuntime, publishRuntime, readRuntime, unpublishRuntime } from "./runtime-registry.js";
+import type { SchedulerClock } from "./scheduler.js";
 import { createStartContext, resolveHashKey, stopPipelines, stopService } from "./start-context.js";
 import { writeHealthFileQuietly } from "./status-file.js";
 
@@ -32,6 +33,8 @@ export interface StartOptions<Definition extends ConfigDefinition> {
   env?: Record<string, string | undefined>;
   /** False once a newer start or stop of this plugin began (see `runLifecycleStep`): then give up. */
   isCurrent?: () => boolean;
+  /** Test seam: the clock of the extension's scheduled jobs. */
+  clock?: SchedulerClock;
 }
 
 /** Starts an extension. Never throws: a problem logs one line and leaves the extension disabled. */
@@ -84,7 +87,7 @@ export async function startPackRuntime<Definition extends ConfigDefinition>(
   }
   if (!isCurrent()) return;
 
-  const { context, pipelines } = createStartContext({
+  const parts = createStartContext({
     pluginId: spec.id,
     config,
     stateDir,
@@ -94,18 +97,27 @@ export async function startPackRuntime<Definition extends ConfigDefinition>(
     health,
     conversationAccess: options.conversationAccess,
     hostConfig: serviceContext.config,
+    hostStateDir,
+    declared: spec,
+    ...(options.clock ? { clock: options.clock } : {}),
+    env: options.env ?? process.env,
   });
+  const { context, pipelines } = parts;
   let service: PackService;
   try {
     const started: unknown = await spec.start(context);
     service = typeof started === "object" && started !== null ? (started as PackService) : {};
   } catch (error) {
+    await parts.scheduler.stop(1000);
     await stopPipelines(pipelines, 1000);
+    await parts.closeOwned(1000);
     return disable(`start failed: ${describeError(error)}`, error);
   }
   const abandon = async () => {
+    await parts.scheduler.stop(STOP_TIMEOUT_MS);
     await stopService(service, logger, health, STOP_TIMEOUT_MS);
     await stopPipelines(pipelines, STOP_TIMEOUT_MS);
+    await parts.closeOwned(STOP_TIMEOUT_MS);
   };
   if (!isCurrent()) {
     // a stop (or a newer start) arrived while the extension was starting: undo, publish nothing
@@ -126,7 +138,7 @@ export async function startPackRuntime<Definition extends ConfigDefinition>(
       logger,
       health,
       serviceContext: serviceContext as HostServiceContext,
-      pipelines,
+      parts,
     });
   } catch (error) {
     await abandon();

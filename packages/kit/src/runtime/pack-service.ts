@@ -5,6 +5,8 @@ import type { ExportPipeline, ExportPipelineOptions } from "../export/export-pip
 import type { HealthRecorder } from "../health/health.js";
 import type { SessionRollup, Turn } from "../turns/turn.js";
 import type { PackLogger } from "./logger.js";
+import type { ScheduledJob, ScheduleOptions, SchedulerClock } from "./scheduler.js";
+import type { PackHttpHandler, PackToolExecute } from "./surfaces.js";
 
 /** What an extension's `start` receives. */
 export interface PackStartContext<Config> {
@@ -30,6 +32,39 @@ export interface PackStartContext<Config> {
     name: string,
     options: Omit<ExportPipelineOptions<T>, "name" | "spoolDir" | "logger">,
   ) => ExportPipeline<T>;
+  /**
+   * Runs `job` on wall-clock boundaries (see the kit's scheduler): never overlapping itself, once
+   * after a sleep or a clock jump, counted in health, stopped before the pipelines at stop.
+   * Throws on a bad schedule.
+   */
+  schedule: (name: string, options: ScheduleOptions, job: ScheduledJob) => void;
+  /** The clock the scheduler runs on; read time from it so tests can move it. */
+  clock: SchedulerClock;
+  /**
+   * Hands a resource (a database) to the kit: closed after the final flush of the pipelines, in
+   * reverse order of `own`, within a bound; returns it.
+   */
+  own: <R extends OwnedResource>(resource: R, name?: string) => R;
+  /** Binds the handler of a route the spec declares (`routes`); throws for an undeclared path. */
+  registerHttpRoute: (path: string, handler: PackHttpHandler) => void;
+  /** Binds the implementation of a tool the spec declares (`tools`); throws for an undeclared name. */
+  registerTool: (name: string, execute: PackToolExecute) => void;
+  /**
+   * This gateway in a fleet: `name` (the extension's `gatewayName` setting, else env
+   * `CLAWSCOPE_GATEWAY_NAME`, else the host name) and `id`, the name plus a hash of the host's state
+   * dir — stable across restarts, equal for every extension of one gateway, distinct between two
+   * gateways that share a name. Every fleet record carries it.
+   */
+  gateway: GatewayIdentity;
+}
+
+/** A resource the kit closes at stop: an object with `close()`, or a close function. */
+export type OwnedResource = { close: () => unknown } | (() => unknown);
+
+/** A gateway's identity in a fleet. */
+export interface GatewayIdentity {
+  name: string;
+  id: string;
 }
 
 /** What an extension's `start` returns. */

@@ -5,7 +5,6 @@
  */
 
 import type { OperationalEventType } from "../events/operational-event.js";
-import type { ExportPipeline } from "../export/export-pipeline.js";
 import type { HealthRecorder } from "../health/health.js";
 import { describeError } from "./describe-error.js";
 import type { SubscribeToBus } from "./event-hub.js";
@@ -13,7 +12,7 @@ import type { HostServiceContext } from "./host-api.js";
 import type { PackLogger } from "./logger.js";
 import type { CommonPackConfig, PackService } from "./pack-service.js";
 import { type LiveRuntime, unpublishRuntime } from "./runtime-registry.js";
-import { stopPipelines, stopService } from "./start-context.js";
+import { type StartContextParts, stopPipelines, stopService } from "./start-context.js";
 import { writeHealthFileQuietly } from "./status-file.js";
 import { joinTurnHub } from "./turn-hub.js";
 
@@ -31,7 +30,8 @@ export interface RunningRuntimeOptions {
   logger: PackLogger;
   health: HealthRecorder;
   serviceContext: HostServiceContext;
-  pipelines: readonly ExportPipeline<unknown>[];
+  /** What the start context made: the runtime stops the scheduler, pipelines and owned resources. */
+  parts: Pick<StartContextParts<unknown>, "pipelines" | "scheduler" | "surfaces" | "closeOwned">;
 }
 
 const HEALTH_FILE_MS = 10_000;
@@ -40,7 +40,7 @@ export const STOP_TIMEOUT_MS = 5000;
 
 /** Attaches to the bus and starts the timers. Throws only when the bus subscription itself fails. */
 export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntime {
-  const { pluginId, stateDir, service, logger, health, common } = options;
+  const { pluginId, stateDir, service, logger, health, common, parts } = options;
   // one assembly per process for every extension that assembles alike: the same frozen turns
   const membership = joinTurnHub(
     options.subscribe,
@@ -97,6 +97,8 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
   const runtime: LiveRuntime = {
     pluginId,
     stateDir,
+    surfaces: parts.surfaces,
+    recordError: (message) => health.recordError(message),
     handleHook(name, event, hookContext) {
       membership.handleHook(name, event, hookContext);
     },
@@ -105,7 +107,7 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
       return { ...snapshot, details: { ...snapshot.details, ...safeStatus(service) } };
     },
     async redeliver() {
-      const results = await Promise.all(options.pipelines.map((pipeline) => pipeline.redeliverDeadLetters()));
+      const results = await Promise.all(parts.pipelines.map((pipeline) => pipeline.redeliverDeadLetters()));
       return results.reduce(
         (sum, result) => ({ files: sum.files + result.files, items: sum.items + result.items }),
         { files: 0, items: 0 },
@@ -114,12 +116,16 @@ export function createRunningRuntime(options: RunningRuntimeOptions): LiveRuntim
     stop() {
       stopping ??= (async () => {
         clearInterval(healthTimer);
+        // no job starts once stopping began; a running one is aborted and awaited (bounded)
+        await parts.scheduler.stop(STOP_TIMEOUT_MS);
         try {
           // before the extension's stop, so it can still export them: its open turns, as shutdown
           membership.leave();
         } catch {}
         await stopService(service, logger, health, STOP_TIMEOUT_MS);
-        await stopPipelines(options.pipelines, STOP_TIMEOUT_MS);
+        await stopPipelines(parts.pipelines, STOP_TIMEOUT_MS);
+        // after the final flush: a pipeline's last batch may still be writing to an owned store
+        await parts.closeOwned(STOP_TIMEOUT_MS);
         health.setState("stopped");
         unpublishRuntime(runtime);
         await writeHealth();

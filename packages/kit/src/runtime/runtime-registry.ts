@@ -3,6 +3,7 @@
  * the service in the `full` one; module variables are not shared between them, `globalThis` is.
  */
 import type { HealthSnapshot } from "../health/health.js";
+import type { SurfaceTable } from "./surfaces.js";
 
 /** What hook handlers and status surfaces need from a running extension. */
 export interface LiveRuntime {
@@ -10,6 +11,10 @@ export interface LiveRuntime {
   stateDir: string;
   handleHook: (name: string, event: unknown, context: unknown) => void;
   health: () => HealthSnapshot;
+  /** The route handlers and tool implementations the running extension bound. */
+  surfaces?: SurfaceTable;
+  /** Records an error in the extension's health (a route or tool that failed). */
+  recordError?: (message: string) => void;
   /** Sends what the backend refused before (the dead letters) again; says how many items. */
   redeliver?: () => Promise<{ files: number; items: number }>;
   stop: () => Promise<void>;
