@@ -5,6 +5,7 @@
  * A config change restarts the extension (the kit's hot reload), with fresh keys and pipelines.
  */
 import {
+  describeError,
   flushWithinBudget,
   type OperationalEvent,
   type PackService,
@@ -173,14 +174,14 @@ export async function startLangfuse(
         handleTurn(turn);
       } catch (error) {
         counters.failed += 1;
-        logger.limited("error", "turn", `a turn could not be exported: ${describe(error)}`);
+        logger.limited("error", "turn", `a turn could not be exported: ${describeError(error)}`);
       }
     },
     onEvent(event) {
       try {
         handleEvent(event);
       } catch (error) {
-        logger.limited("error", "event", `a host event could not be scored: ${describe(error)}`);
+        logger.limited("error", "event", `a host event could not be scored: ${describeError(error)}`);
       }
     },
     async stop() {
@@ -196,12 +197,4 @@ export async function startLangfuse(
       ...(authGate.lastMessage() ? { lastAuthFailure: authGate.lastMessage() } : {}),
     }),
   };
-}
-
-function describe(error: unknown): string {
-  try {
-    return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").slice(0, 300);
-  } catch {
-    return "unreadable error";
-  }
 }

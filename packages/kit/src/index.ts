@@ -61,9 +61,15 @@ export {
   type ExportPipeline,
   type ExportPipelineOptions,
 } from "./export/export-pipeline.js";
-export { classifyHttpResponse, parseRetryAfter } from "./export/http-result.js";
+export {
+  classifyHttpResponse,
+  parseRetryAfter,
+  toExcerpt,
+  toHttpSendResult,
+  toNetworkSendResult,
+} from "./export/http-result.js";
 export { readBoundedBody } from "./export/read-body.js";
-export type { ExportItem, PipelineStats, SendBatch, SendResult } from "./export/types.js";
+export type { ExportItem, PipelineStats, SendBatch, SendFailure, SendResult } from "./export/types.js";
 // health
 export {
   createHealthRecorder,
@@ -81,6 +87,7 @@ export { type RedactOptions, redactText } from "./privacy/redact.js";
 export { redactValue } from "./privacy/redact-value.js";
 export { truncate } from "./privacy/truncate.js";
 export { hasUrlCredentials, maskUrlCredentials } from "./privacy/url-credentials.js";
+export { describeError } from "./runtime/describe-error.js";
 // runtime: the plugin factory every extension uses
 export {
   attachToEventHub,

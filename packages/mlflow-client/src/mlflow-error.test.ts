@@ -34,6 +34,7 @@ describe("MlflowError from HTTP answers", () => {
     expect(toSendResult(error)).toEqual({
       kind: "reject",
       reason: "MLflow experiments/create: HTTP 400 INVALID_PARAMETER_VALUE: bad name",
+      failure: { status: 400, bodyExcerpt: "bad name" },
     });
   });
 

@@ -2,7 +2,7 @@
  * The one error type of the client: it says what failed (HTTP status and MLflow's `error_code`)
  * and whether trying the same request again can help.
  */
-import type { SendResult } from "@clawscope/kit";
+import type { SendFailure, SendResult } from "@clawscope/kit";
 
 /** Where an error came from; `http` carries the server's status. */
 export type MlflowErrorKind =
@@ -120,14 +120,24 @@ export function toSendResult(error: unknown): SendResult {
     return { kind: "retry", reason: `unexpected error: ${text.slice(0, MAX_ERROR_BODY_CHARS)}` };
   }
   const reason = describeMlflowError(error);
+  // the same facts as fields, so no caller parses the reason back
+  const excerpt = error.message.replace(/\s+/g, " ").trim().slice(0, 200);
+  const failure: SendFailure =
+    error.kind === "http"
+      ? {
+          status: error.status,
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+          ...(excerpt ? { bodyExcerpt: excerpt } : {}),
+        }
+      : { cause: excerpt || error.kind };
   if (error.retryable) {
     return error.retryAfterMs === undefined
-      ? { kind: "retry", reason }
-      : { kind: "retry", reason, retryAfterMs: error.retryAfterMs };
+      ? { kind: "retry", reason, failure }
+      : { kind: "retry", reason, retryAfterMs: error.retryAfterMs, failure };
   }
-  if (error.isAuthError) return { kind: "auth", reason };
-  if (error.kind === "http" && error.status === 413) return { kind: "too-large", reason };
-  return { kind: "reject", reason };
+  if (error.isAuthError) return { kind: "auth", reason, failure };
+  if (error.kind === "http" && error.status === 413) return { kind: "too-large", reason, failure };
+  return { kind: "reject", reason, failure };
 }
 
 /** One line for logs: `MLflow runs/log-batch: HTTP 400 INVALID_PARAMETER_VALUE: <message>`. */

@@ -9,12 +9,14 @@
  */
 import { randomUUID } from "node:crypto";
 import {
-  classifyHttpResponse,
+  describeError,
   type PackLogger,
   readBoundedBody,
   type SendBatch,
   type SendResult,
-  toLogText,
+  toExcerpt,
+  toHttpSendResult,
+  toNetworkSendResult,
 } from "@clawscope/kit";
 import type { ScoreBody } from "../mapping/to-scores.js";
 import type { AuthGate } from "./auth-failure.js";
@@ -102,14 +104,13 @@ export function createScoreSender(options: ScoreSenderOptions): ScoreSender {
         signal: signal instanceof AbortSignal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
-      const why = timeout.aborted ? `timed out after ${options.timeoutMs} ms` : describeNetworkError(error);
-      return { kind: "retry", reason: `scores: ${why}` };
+      const why = timeout.aborted ? `timed out after ${options.timeoutMs} ms` : describeError(error);
+      return toNetworkSendResult("scores", why);
     }
     const answer = Buffer.from(await readBoundedBody(response, MAX_ANSWER_BYTES)).toString("utf8");
-    const result = classifyHttpResponse(response.status, response.headers);
+    const result = toHttpSendResult("scores", response.status, response.headers, answer);
     if (result.kind === "auth") return options.authGate.refused(response.status, answer);
-    if (result.kind !== "ok")
-      return { ...result, reason: `scores: ${result.reason}${answer ? ` (${toOneLine(answer)})` : ""}` };
+    if (result.kind !== "ok") return result;
     options.authGate.accepted();
     return readEventResults(answer, byEvent, items.length);
   };
@@ -123,7 +124,7 @@ export function createScoreSender(options: ScoreSenderOptions): ScoreSender {
       // an answer we cannot read does not say what landed: send again (score ids make it an upsert)
       return {
         kind: "retry",
-        reason: `scores: unreadable ingestion answer (${toOneLine(answer) || "empty"})`,
+        reason: `scores: unreadable ingestion answer (${toExcerpt(answer) || "empty"})`,
       };
     }
     const errors = Array.isArray(parsed?.errors) ? (parsed.errors as Partial<IngestionResult>[]) : [];
@@ -131,7 +132,7 @@ export function createScoreSender(options: ScoreSenderOptions): ScoreSender {
     for (const error of errors) {
       const itemId = typeof error?.id === "string" ? byEvent.get(error.id) : undefined;
       const status = typeof error?.status === "number" ? error.status : 500;
-      const reason = `scores: event refused with ${status}${typeof error?.message === "string" ? ` (${toOneLine(error.message)})` : ""}`;
+      const reason = `scores: event refused with ${status}${typeof error?.message === "string" ? ` (${toExcerpt(error.message)})` : ""}`;
       // a server-side failure of one event, or one we cannot place: the whole batch again
       if (itemId === undefined || status >= 500 || status === 429) return { kind: "retry", reason };
       rejected.push({ id: itemId, reason });
@@ -156,21 +157,9 @@ export function createScoreSender(options: ScoreSenderOptions): ScoreSender {
       }
       if (scores.length === 0) return { kind: "ok" };
       return post(scores, signal).catch(
-        (error: unknown): SendResult => ({ kind: "retry", reason: `scores: ${describeNetworkError(error)}` }),
+        (error: unknown): SendResult => toNetworkSendResult("scores", describeError(error)),
       );
     },
     stats: () => ({ ...stats }),
   };
-}
-
-function toOneLine(text: string): string {
-  return toLogText(text.trim(), 200);
-}
-
-function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return toOneLine(String(error));
-  if (error.name === "AbortError") return "aborted";
-  const cause = (error as Error & { cause?: unknown }).cause;
-  const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === "string" ? `network error ${code}` : toOneLine(error.message);
 }

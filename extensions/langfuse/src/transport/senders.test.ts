@@ -1,4 +1,4 @@
-import { createExportPipeline, type ExportItem } from "@clawscope/kit";
+import { createExportPipeline, type ExportItem, toHttpSendResult } from "@clawscope/kit";
 import type { TurnExport } from "@clawscope/kit/otlp";
 import {
   createHttpReceiver,
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ScoreBody } from "../mapping/to-scores.js";
 import { createAuthGate, describeAuthFailure } from "./auth-failure.js";
 import { createScoreSender } from "./score-sender.js";
-import { createTraceSender, readHttpFailure } from "./trace-sender.js";
+import { createTraceSender } from "./trace-sender.js";
 
 const KEYS = { publicKey: "pk-lf-sender-test-9999", secretKey: "sk-lf-sender-secret" };
 let receiver: HttpReceiver;
@@ -221,8 +221,12 @@ describe("auth failure messages", () => {
     });
     expect(echoed).not.toContain(KEYS.secretKey);
     expect(echoed).not.toContain(KEYS.publicKey);
-    expect(readHttpFailure("OTLP traces: HTTP 403 (no access)")).toEqual({ status: 403, body: "no access" });
-    expect(readHttpFailure("garbage")).toEqual({ status: 401, body: "" });
+    // the sender hands the gate the status and the answer as fields, never as text to parse back
+    expect(toHttpSendResult("OTLP traces", 403, {}, "no access")).toEqual({
+      kind: "auth",
+      reason: "OTLP traces: HTTP 403 (no access)",
+      failure: { status: 403, bodyExcerpt: "no access" },
+    });
   });
 
   it("reports again once the window has passed, and not before", () => {

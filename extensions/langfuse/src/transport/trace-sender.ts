@@ -67,8 +67,7 @@ export function createTraceSender(options: TraceSenderOptions): TraceSender {
       const result = await sender.sendTraces(items, signal);
       if (result.kind === "ok") options.authGate.accepted();
       if (result.kind !== "auth") return result;
-      const { status, body } = readHttpFailure(result.reason);
-      return options.authGate.refused(status, body);
+      return options.authGate.refused(result.failure?.status ?? 401, result.failure?.bodyExcerpt ?? "");
     },
     stats: () => sender.stats().traces,
   };
@@ -82,10 +81,4 @@ export function toLangfuseHeaders(publicKey: string, secretKey: string): Record<
     "x-langfuse-sdk-version": LANGFUSE_SDK_VERSION,
     "x-langfuse-public-key": publicKey,
   };
-}
-
-/** Status and answer text out of the kit sender's reason (`OTLP traces: HTTP 401 (<answer>)`). */
-export function readHttpFailure(reason: string): { status: number; body: string } {
-  const match = /HTTP (\d{3})(?: \((.*)\))?$/s.exec(typeof reason === "string" ? reason : "");
-  return { status: match ? Number(match[1]) : 401, body: match?.[2] ?? "" };
 }

@@ -3,6 +3,7 @@
  * relies on and says, in one line, what is wrong with an event it cannot use. Never throws, whatever
  * it is handed (null, frozen objects, getters that throw, proxies, cycles, huge strings).
  */
+import { describeError } from "../runtime/describe-error.js";
 import { type HostEventOf, TURN_EVENT_TYPES } from "./host-events.js";
 
 /** A diagnostic event type the turn assembler reads. */
@@ -155,17 +156,6 @@ export function describeKind(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return value.length === 0 ? "an empty string" : "a string";
   return `a ${typeof value}`;
-}
-
-/** One line describing a thrown value, safe even when its `message` or `toString` throw. */
-export function describeError(error: unknown): string {
-  try {
-    const message =
-      error instanceof Error ? error.message : typeof error === "string" ? error : "non-error value";
-    return clip(String(message).replace(/\s+/g, " "));
-  } catch {
-    return "unreadable error";
-  }
 }
 
 function malformed(error: string): ReadHostEventResult {

@@ -14,11 +14,12 @@
  */
 import { basename } from "node:path";
 import { toLogText } from "../privacy/log-text.js";
+import { describeError } from "../runtime/describe-error.js";
 import { createItemQueue } from "./item-queue.js";
 import type { ExportPipelineOptions } from "./pipeline-options.js";
 import { resolvePipelineOptions } from "./pipeline-options.js";
 import { createRetryPolicy } from "./retry-policy.js";
-import { attemptSend, describeError } from "./send-attempt.js";
+import { attemptSend } from "./send-attempt.js";
 import type { SpoolEntry } from "./spool.js";
 import { createSpool, toSpoolLine } from "./spool.js";
 import type { ExportItem, PipelineStats, SendResult } from "./types.js";

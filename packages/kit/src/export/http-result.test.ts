@@ -1,18 +1,39 @@
 import { describe, expect, it } from "vitest";
-import { classifyHttpResponse, parseRetryAfter } from "./http-result.js";
+import {
+  classifyHttpResponse,
+  parseRetryAfter,
+  toHttpSendResult,
+  toNetworkSendResult,
+} from "./http-result.js";
 
 describe("classifyHttpResponse", () => {
   it("maps each status family to its kind", () => {
     expect(classifyHttpResponse(200, {})).toEqual({ kind: "ok" });
     expect(classifyHttpResponse(204, {})).toEqual({ kind: "ok" });
-    expect(classifyHttpResponse(500, {})).toEqual({ kind: "retry", reason: "HTTP 500" });
+    expect(classifyHttpResponse(500, {})).toEqual({
+      kind: "retry",
+      reason: "HTTP 500",
+      failure: { status: 500 },
+    });
     expect(classifyHttpResponse(502, {}).kind).toBe("retry");
     expect(classifyHttpResponse(408, {}).kind).toBe("retry");
     expect(classifyHttpResponse(429, {}).kind).toBe("retry");
-    expect(classifyHttpResponse(413, {})).toEqual({ kind: "too-large", reason: "HTTP 413" });
-    expect(classifyHttpResponse(401, {})).toEqual({ kind: "auth", reason: "HTTP 401" });
+    expect(classifyHttpResponse(413, {})).toEqual({
+      kind: "too-large",
+      reason: "HTTP 413",
+      failure: { status: 413 },
+    });
+    expect(classifyHttpResponse(401, {})).toEqual({
+      kind: "auth",
+      reason: "HTTP 401",
+      failure: { status: 401 },
+    });
     expect(classifyHttpResponse(403, {}).kind).toBe("auth");
-    expect(classifyHttpResponse(400, {})).toEqual({ kind: "reject", reason: "HTTP 400" });
+    expect(classifyHttpResponse(400, {})).toEqual({
+      kind: "reject",
+      reason: "HTTP 400",
+      failure: { status: 400 },
+    });
     expect(classifyHttpResponse(404, {}).kind).toBe("reject");
     expect(classifyHttpResponse(302, {}).kind).toBe("reject");
   });
@@ -28,11 +49,13 @@ describe("classifyHttpResponse", () => {
       kind: "retry",
       reason: "HTTP 429",
       retryAfterMs: 3000,
+      failure: { status: 429, retryAfterMs: 3000 },
     });
     expect(classifyHttpResponse(503, { "RETRY-AFTER": "1.5" })).toMatchObject({ retryAfterMs: 1500 });
     expect(classifyHttpResponse(500, { "retry-after": "garbage" })).toEqual({
       kind: "retry",
       reason: "HTTP 500",
+      failure: { status: 500 },
     });
   });
 
@@ -63,5 +86,26 @@ describe("parseRetryAfter", () => {
     for (const value of [undefined, null, "", "-5", "soon", "1e3", "Foo, 99 Bar 2026"]) {
       expect(parseRetryAfter(value, now)).toBeUndefined();
     }
+  });
+
+  it("gives the backend's answer as fields as well as in the reason, one line, credentials cut out", () => {
+    expect(toHttpSendResult("scores", 400, {}, "bad\nrequest at http://user:pw@host/x")).toEqual({
+      kind: "reject",
+      reason: "scores: HTTP 400 (bad request at http://host/x)",
+      failure: { status: 400, bodyExcerpt: "bad request at http://host/x" },
+    });
+    expect(toHttpSendResult("scores", 204, {}, "")).toEqual({ kind: "ok" });
+    const long = toHttpSendResult("scores", 503, { "retry-after": "2" }, "x".repeat(1000));
+    expect(long).toMatchObject({
+      kind: "retry",
+      retryAfterMs: 2000,
+      failure: { status: 503, retryAfterMs: 2000 },
+    });
+    expect((long.kind === "retry" && long.failure?.bodyExcerpt?.length) || 0).toBeLessThanOrEqual(200);
+    expect(toNetworkSendResult("OTLP traces", "timed out after 5 ms")).toEqual({
+      kind: "retry",
+      reason: "OTLP traces: timed out after 5 ms",
+      failure: { cause: "timed out after 5 ms" },
+    });
   });
 });

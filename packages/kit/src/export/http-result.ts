@@ -1,5 +1,9 @@
 /** Turns an HTTP answer into the pipeline's `SendResult`, so every backend classifies statuses alike. */
-import type { SendResult } from "./types.js";
+import { toLogText } from "../privacy/log-text.js";
+import type { SendFailure, SendResult } from "./types.js";
+
+/** Longest excerpt of a backend's answer kept in a failure. */
+const MAX_EXCERPT_CHARS = 200;
 
 /** Longest `Retry-After` we honour; a server asking for more is capped here (one hour). */
 const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -47,15 +51,59 @@ export function classifyHttpResponse(
 ): SendResult {
   const reason = `HTTP ${status}`;
   if (!Number.isInteger(status) || status < 100 || status > 599) {
-    return { kind: "retry", reason: `invalid HTTP status ${String(status)}` };
+    return {
+      kind: "retry",
+      reason: `invalid HTTP status ${String(status)}`,
+      failure: { cause: "invalid HTTP status" },
+    };
   }
   if (status >= 200 && status < 300) return { kind: "ok" };
+  const failure: SendFailure = { status };
   if (status === 408 || status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(readHeader(headers, "retry-after"), now);
-    return retryAfterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, retryAfterMs };
+    return retryAfterMs === undefined
+      ? { kind: "retry", reason, failure }
+      : { kind: "retry", reason, retryAfterMs, failure: { ...failure, retryAfterMs } };
   }
-  if (status === 413) return { kind: "too-large", reason };
-  if (status === 401 || status === 403) return { kind: "auth", reason };
+  if (status === 413) return { kind: "too-large", reason, failure };
+  if (status === 401 || status === 403) return { kind: "auth", reason, failure };
   // 1xx/3xx reaching here means a misconfigured endpoint; retrying the same request cannot help
-  return { kind: "reject", reason };
+  return { kind: "reject", reason, failure };
+}
+
+/**
+ * An HTTP answer as a `SendResult` for the backend `label` (`OTLP traces`, `scores`): classified as
+ * {@link classifyHttpResponse} does, the reason naming the label, the status and the start of the
+ * answer, and the same as fields in `failure`.
+ */
+export function toHttpSendResult(
+  label: string,
+  status: number,
+  headers: Headers | Record<string, string>,
+  answer: string,
+  now: number = Date.now(),
+): SendResult {
+  const result = classifyHttpResponse(status, headers, now);
+  if (result.kind === "ok") return result;
+  const bodyExcerpt = toExcerpt(answer);
+  return {
+    ...result,
+    reason: `${label}: ${result.reason}${bodyExcerpt ? ` (${bodyExcerpt})` : ""}`,
+    failure: { ...result.failure, ...(bodyExcerpt ? { bodyExcerpt } : {}) },
+  };
+}
+
+/** A send that got no answer (network error, timeout): a retry, with the cause as a field. */
+export function toNetworkSendResult(label: string, cause: string): SendResult {
+  return { kind: "retry", reason: `${label}: ${cause}`, failure: { cause } };
+}
+
+/** One short printable line of a backend's answer, without anything that looks like URL credentials. */
+export function toExcerpt(text: string): string {
+  return toLogText(
+    String(text ?? "")
+      .replace(/\/\/[^/\s@]*@/g, "//")
+      .trim(),
+    MAX_EXCERPT_CHARS,
+  );
 }

@@ -1,22 +1,8 @@
 /** Runs one backend `send` so that nothing it does (throw, hang, garbage answer) can escape the pipeline. */
+import { describeError } from "../runtime/describe-error.js";
 import type { ExportItem, SendBatch, SendResult } from "./types.js";
 
 const KINDS = new Set(["ok", "retry", "too-large", "auth", "reject"]);
-
-/** A one-line description of anything thrown, including Node's `cause.code` (ECONNREFUSED...). */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    const code =
-      cause && typeof cause === "object" && "code" in cause
-        ? ` (${String((cause as { code: unknown }).code)})`
-        : "code" in error
-          ? ` (${String((error as { code: unknown }).code)})`
-          : "";
-    return `${error.message}${code}`.slice(0, 300);
-  }
-  return String(error).slice(0, 300);
-}
 
 /** Accepts only a well-formed `SendResult`; anything else counts as a transient failure. */
 export function normalizeSendResult(value: unknown): SendResult {

@@ -16,13 +16,28 @@ export type SendResult =
   /** Delivered; `rejected` names items the backend refused one by one (they go to the dead-letter spool). */
   | { kind: "ok"; rejected?: ItemRejection[] }
   /** Transient: network error, 408, 429, 5xx. `retryAfterMs` from a `Retry-After` header. */
-  | { kind: "retry"; reason: string; retryAfterMs?: number }
+  | { kind: "retry"; reason: string; retryAfterMs?: number; failure?: SendFailure }
   /** 413: the pipeline splits the batch and sends the halves. */
-  | { kind: "too-large"; reason: string }
+  | { kind: "too-large"; reason: string; failure?: SendFailure }
   /** 401/403: credentials are wrong; the pipeline keeps the data and pauses until config changes. */
-  | { kind: "auth"; reason: string }
+  | { kind: "auth"; reason: string; failure?: SendFailure }
   /** Any other 4xx: retrying cannot help; the batch goes to the dead-letter spool, not the void. */
-  | { kind: "reject"; reason: string };
+  | { kind: "reject"; reason: string; failure?: SendFailure };
+
+/**
+ * What a failed send knows, as fields: `reason` is the log line, this is for code that acts on the
+ * failure (an auth gate reading the status and the backend's words), so nobody parses `reason` back.
+ */
+export interface SendFailure {
+  /** The HTTP status, when the backend answered. */
+  status?: number;
+  /** From `Retry-After`, capped. */
+  retryAfterMs?: number;
+  /** The start of the backend's answer: one line, bounded, URL credentials cut out. */
+  bodyExcerpt?: string;
+  /** Why no answer came: a network error, a timeout, an encoding failure. */
+  cause?: string;
+}
 
 /** One item a backend refused on its own while accepting the rest (a per-item 400 in a 207 answer). */
 export interface ItemRejection {

@@ -146,19 +146,40 @@ describe("createOtlpSender against an HTTP receiver", () => {
     expect(await send()).toEqual({
       kind: "reject",
       reason: "OTLP traces: HTTP 400 (span has no name second line)",
+      failure: { status: 400, bodyExcerpt: "span has no name second line" },
     });
     receiver.respondWith({ status: 413 }, 1);
     expect(await send()).toMatchObject({ kind: "too-large" });
     receiver.respondWith({ status: 429, headers: { "retry-after": "7" } }, 1);
-    expect(await send()).toEqual({ kind: "retry", reason: "OTLP traces: HTTP 429", retryAfterMs: 7000 });
+    expect(await send()).toEqual({
+      kind: "retry",
+      reason: "OTLP traces: HTTP 429",
+      retryAfterMs: 7000,
+      failure: { status: 429, retryAfterMs: 7000 },
+    });
     receiver.respondWith({ status: 500 }, 1);
-    expect(await send()).toEqual({ kind: "retry", reason: "OTLP traces: HTTP 500" });
+    expect(await send()).toEqual({
+      kind: "retry",
+      reason: "OTLP traces: HTTP 500",
+      failure: { status: 500 },
+    });
     receiver.respondWith({ status: 503 }, 1);
-    expect(await send()).toEqual({ kind: "retry", reason: "OTLP traces: HTTP 503" });
+    expect(await send()).toEqual({
+      kind: "retry",
+      reason: "OTLP traces: HTTP 503",
+      failure: { status: 503 },
+    });
     receiver.respondWith({ status: 401 }, 1);
     expect(await send()).toMatchObject({ kind: "auth" });
     await receiver.down();
-    expect(await send()).toEqual({ kind: "retry", reason: "OTLP traces: network error ECONNREFUSED" });
+    const down = await send();
+    expect(down).toMatchObject({
+      kind: "retry",
+      failure: { cause: expect.stringContaining("ECONNREFUSED") },
+    });
+    expect(down.kind === "retry" && down.reason).toMatch(
+      /^OTLP traces: fetch failed: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
+    );
     expect(sender.stats().traces).toMatchObject({ requests: 7, accepted: 0, exportedRecords: 0 });
   });
 
@@ -188,7 +209,11 @@ describe("createOtlpSender against an HTTP receiver", () => {
   it("gives up on a request that does not answer within timeoutMs, as a retry", async () => {
     receiver.setDelay(Number.POSITIVE_INFINITY);
     const result = await senderFor({ timeoutMs: 150 }).sendTraces([turnItem(1)], live);
-    expect(result).toEqual({ kind: "retry", reason: "OTLP traces: timed out after 150 ms" });
+    expect(result).toEqual({
+      kind: "retry",
+      reason: "OTLP traces: timed out after 150 ms",
+      failure: { cause: "timed out after 150 ms" },
+    });
   });
 
   it("counts and logs OTLP partial success (JSON answer) but reports ok", async () => {
@@ -247,6 +272,7 @@ describe("createOtlpSender against an HTTP receiver", () => {
     expect(await sender.sendLogs([turnItem(1)], live)).toEqual({
       kind: "reject",
       reason: "OTLP logs endpoint is not usable: not served by this sender",
+      failure: { cause: "not served by this sender" },
     });
     const unserved = createOtlpSender({ signals: ["logs"], url: "not a url", logger: captured.logger });
     expect(unserved.endpoints.logs).toBe("");
@@ -264,6 +290,7 @@ describe("createOtlpSender against an HTTP receiver", () => {
     expect(await sender.sendTraces([turnItem(1)], live)).toEqual({
       kind: "reject",
       reason: "OTLP traces endpoint is not usable: not a valid URL",
+      failure: { cause: "not a valid URL" },
     });
     expect(captured.messages().join("\n")).toContain('OTLP header "bad header" is not a valid HTTP header');
   });

@@ -12,10 +12,10 @@ import {
   ProtobufMetricsSerializer,
   ProtobufTraceSerializer,
 } from "@opentelemetry/otlp-transformer";
-import { classifyHttpResponse } from "../export/http-result.js";
+import { toExcerpt, toHttpSendResult, toNetworkSendResult } from "../export/http-result.js";
 import { readBoundedBody } from "../export/read-body.js";
 import type { ExportItem, SendBatch, SendResult } from "../export/types.js";
-import { toLogText } from "../privacy/log-text.js";
+import { describeError } from "../runtime/describe-error.js";
 import { createPackLogger, type KitLogger, type PackLogger } from "../runtime/logger.js";
 import {
   createOtlpEncoder,
@@ -175,7 +175,11 @@ export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
   ): Promise<SendResult> => {
     const target = targets[signal];
     if ("error" in target)
-      return { kind: "reject", reason: `OTLP ${signal} endpoint is not usable: ${target.error}` };
+      return {
+        kind: "reject",
+        reason: `OTLP ${signal} endpoint is not usable: ${target.error}`,
+        failure: { cause: target.error },
+      };
     const headers = new Headers(extraHeaders);
     if (target.authorization && !headers.has("authorization"))
       headers.set("authorization", target.authorization);
@@ -201,15 +205,13 @@ export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
         signal: AbortSignal.any(signals),
       });
     } catch (error) {
-      const why = timeout.aborted ? `timed out after ${timeoutMs} ms` : describeNetworkError(error);
-      return { kind: "retry", reason: `OTLP ${signal}: ${why}` };
+      const why = timeout.aborted ? `timed out after ${timeoutMs} ms` : describeError(error);
+      return toNetworkSendResult(`OTLP ${signal}`, why);
     }
     const answer = await readBoundedBody(response, MAX_RESPONSE_BYTES);
-    const result = classifyHttpResponse(response.status, response.headers);
-    if (result.kind !== "ok") {
-      const detail = toOneLine(answer.byteLength > 0 ? Buffer.from(answer).toString("utf8") : "");
-      return { ...result, reason: `OTLP ${signal}: ${result.reason}${detail ? ` (${detail})` : ""}` };
-    }
+    const answerText = answer.byteLength > 0 ? Buffer.from(answer).toString("utf8") : "";
+    const result = toHttpSendResult(`OTLP ${signal}`, response.status, response.headers, answerText);
+    if (result.kind !== "ok") return result;
     entry.accepted += 1;
     entry.exportedRecords += count;
     // backends answer in the request's encoding; an answer without a content type is read as that
@@ -234,10 +236,9 @@ export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
     count: number,
     abortSignal: AbortSignal,
   ): Promise<SendResult> =>
-    post(signal, body, contentType, count, abortSignal).catch((error: unknown) => ({
-      kind: "retry" as const,
-      reason: `OTLP ${signal}: ${describeNetworkError(error)}`,
-    }));
+    post(signal, body, contentType, count, abortSignal).catch((error: unknown) =>
+      toNetworkSendResult(`OTLP ${signal}`, describeError(error)),
+    );
 
   const sendTurns =
     (signal: "traces" | "logs"): SendBatch<TurnExport> =>
@@ -251,10 +252,8 @@ export function createOtlpSender(options: OtlpSenderOptions): OtlpSender {
             : encoder.encodeLogs(records as TurnExport["logs"]);
       } catch (error) {
         // encoding fails the same way every time: retrying would block the ordered pipeline for good
-        return {
-          kind: "reject",
-          reason: `OTLP ${signal}: could not encode the batch: ${describeNetworkError(error)}`,
-        };
+        const cause = `could not encode the batch: ${describeError(error)}`;
+        return { kind: "reject", reason: `OTLP ${signal}: ${cause}`, failure: { cause } };
       }
       stats[signal].invalidDropped += encoded.dropped;
       if (encoded.dropped > 0) {
@@ -397,21 +396,6 @@ function readPartialSuccess(
     if (Number.isFinite(value) && value > 0) rejected = value;
   }
   const rawMessage = partial.errorMessage ?? partial.error_message;
-  const message = typeof rawMessage === "string" ? toOneLine(rawMessage) : "";
+  const message = typeof rawMessage === "string" ? toExcerpt(rawMessage) : "";
   return message ? { rejected, message } : { rejected };
-}
-
-function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return toOneLine(String(error));
-  const cause = (error as Error & { cause?: unknown }).cause;
-  const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  if (error.name === "AbortError") return "aborted";
-  if (typeof code === "string") return `network error ${code}`;
-  const causeMessage = cause instanceof Error ? `: ${cause.message}` : "";
-  return toOneLine(`${error.message}${causeMessage}`);
-}
-
-/** One short printable line, without anything that looks like URL credentials. */
-function toOneLine(text: string): string {
-  return toLogText(text.replace(/\/\/[^/\s@]*@/g, "//").trim(), 200);
 }

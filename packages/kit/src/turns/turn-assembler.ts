@@ -12,7 +12,6 @@
  */
 
 import {
-  describeError,
   MAX_ID_LENGTH,
   readField,
   readHostEvent,
@@ -20,6 +19,7 @@ import {
   readString,
   type TurnEvent,
 } from "../events/read-event.js";
+import { describeError } from "../runtime/describe-error.js";
 import { applyBusEvent } from "./apply-event.js";
 import { ASSEMBLER_HOOKS, applyHook, readHook } from "./apply-hook.js";
 import { callsOf, viewAttempts } from "./attempts.js";
