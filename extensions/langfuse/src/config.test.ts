@@ -1,4 +1,4 @@
-import { ConfigError, redactConfigForDisplay, resolveConfig } from "@clawscope/kit";
+import { ConfigError, redactConfigForDisplay, resolveConfig, toManifestConfigSchema } from "@clawscope/kit";
 import { describe, expect, it } from "vitest";
 import {
   configDefinition,
@@ -16,7 +16,7 @@ describe("clawscope-langfuse config", () => {
     expect(config).toMatchObject({
       ...KEYS,
       baseUrl: DEFAULT_BASE_URL,
-      sampleRate: 1,
+      sampling: { ratio: 1 },
       scores: true,
       toolLoopThreshold: 5,
       captureContent: false,
@@ -41,7 +41,7 @@ describe("clawscope-langfuse config", () => {
       baseUrl: "https://us.cloud.langfuse.com",
       environment: "staging",
       release: "2026.11.1",
-      sampleRate: 0.5,
+      sampling: { ratio: 0.5 },
     });
     expect(resolveConfig(configDefinition, { publicKey: "pk-lf-mine" }, env).config.publicKey).toBe(
       "pk-lf-mine",
@@ -101,6 +101,27 @@ describe("clawscope-langfuse config", () => {
     expect(maskPublicKey("pk-lf-1111-2222")).toBe("pk-lf-…2222");
     expect(maskPublicKey("short")).toBe("…");
     expect(toBaseUrl(" https://cloud.langfuse.com/// ")).toBe("https://cloud.langfuse.com");
-    expect(() => resolveConfig(configDefinition, { ...KEYS, sampleRate: 1.5 }, {})).toThrow(/sampleRate/);
+    expect(() => resolveConfig(configDefinition, { ...KEYS, sampling: { ratio: 1.5 } }, {})).toThrow(
+      /sampling\.ratio/,
+    );
+  });
+
+  it("reads the old sampleRate as sampling.ratio, with a deprecation warning, and refuses both at once", () => {
+    const old = resolveConfig(configDefinition, { ...KEYS, sampleRate: 0.25 }, {});
+    expect(old.config.sampling.ratio).toBe(0.25);
+    expect(old.config).not.toHaveProperty("sampleRate");
+    expect(old.warnings).toEqual([
+      'config field "sampleRate" is deprecated: use "sampling.ratio" (it is read as that for now)',
+    ]);
+    expect(() => resolveConfig(configDefinition, { ...KEYS, sampleRate: 1.5 }, {})).toThrow(
+      /sampling\.ratio/,
+    );
+    expect(() =>
+      resolveConfig(configDefinition, { ...KEYS, sampleRate: 0.5, sampling: { ratio: 0.5 } }, {}),
+    ).toThrow(
+      'config fields "sampleRate" (deprecated) and "sampling.ratio" are both set: keep "sampling.ratio" only',
+    );
+    // the gateway validates the entry against the manifest: the old name stays in it
+    expect(toManifestConfigSchema(configDefinition).properties).toHaveProperty("sampleRate.deprecated", true);
   });
 });

@@ -137,7 +137,7 @@ export async function startLangfuse(
     });
     const hostLoop = signals.takeHostLoop(turn.traceId);
     const toolLoop = detectToolLoop(turn.toolCalls, config.toolLoopThreshold) ?? hostLoop;
-    const decision = shouldSendTurn(turn, plan.traceId, config.sampleRate, toolLoop !== undefined);
+    const decision = shouldSendTurn(turn, plan.traceId, config.sampling.ratio, toolLoop !== undefined);
     if (!decision.keep) {
       counters.sampledOut += 1;
       return;

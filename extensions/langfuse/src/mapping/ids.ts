@@ -6,44 +6,21 @@
  */
 import { createHash } from "node:crypto";
 import type { Turn } from "@clawscope/kit";
-import { hashToHex } from "@clawscope/kit/otlp";
+import { type TurnSpanIds, toTurnSpanIds, toTurnTraceId } from "@clawscope/kit/otlp";
 
 const NAMESPACE = "clawscope-langfuse";
 
 /** The ids of one turn's observations, in the order of `turn.modelCalls` and `turn.toolCalls`. */
-export interface TurnObservationIds {
-  traceId: string;
-  rootSpanId: string;
-  modelCallSpanIds: string[];
-  toolCallSpanIds: string[];
-}
+export type TurnObservationIds = TurnSpanIds;
 
 /** The trace id of a turn: the first 32 hex characters of `sha256("clawscope-langfuse:trace:" + turnId)`. */
 export function toLangfuseTraceId(turnId: string): string {
-  return hashToHex(`${NAMESPACE}:trace:${turnId}`, 32);
+  return toTurnTraceId(NAMESPACE, turnId);
 }
 
-/**
- * Every observation id of a turn. Call ids are scoped by the turn (providers reuse `call_0` across
- * turns); two calls with the same id inside one turn get distinct ids by their occurrence number.
- */
+/** Every observation id of a turn, in this extension's namespace (the kit's derivation, shared with OTel and MLflow). */
 export function toTurnObservationIds(turn: Turn): TurnObservationIds {
-  const rootSpanId = hashToHex(`${NAMESPACE}:root:${turn.id}`, 16);
-  const used = new Set<string>([rootSpanId]);
-  const unique = (kind: string, callId: string): string => {
-    let spanId = hashToHex(`${NAMESPACE}:${kind}:${turn.id}:${callId}`, 16);
-    for (let occurrence = 2; used.has(spanId); occurrence += 1) {
-      spanId = hashToHex(`${NAMESPACE}:${kind}:${turn.id}:${callId}#${occurrence}`, 16);
-    }
-    used.add(spanId);
-    return spanId;
-  };
-  return {
-    traceId: toLangfuseTraceId(turn.id),
-    rootSpanId,
-    modelCallSpanIds: turn.modelCalls.map((call) => unique("model", String(call.callId))),
-    toolCallSpanIds: turn.toolCalls.map((call) => unique("tool", String(call.toolCallId))),
-  };
+  return toTurnSpanIds(NAMESPACE, turn);
 }
 
 /**

@@ -56,7 +56,7 @@ describe("toTraceSpans", () => {
         "gen_ai.usage.input_tokens": 140,
         "gen_ai.usage.output_tokens": 20,
         "gen_ai.usage.cache_read.input_tokens": 30,
-        "gen_ai.usage.cache_write.input_tokens": 10,
+        "gen_ai.usage.cache_creation.input_tokens": 10,
         "openclaw.cost.usd": 0.002,
         "openclaw.cost.source": "provider",
       });

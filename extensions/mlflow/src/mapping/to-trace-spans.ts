@@ -24,9 +24,11 @@ import {
 import {
   type AttributeValue,
   definedAttributes,
-  hashToHex,
   type SpanRecord,
   toCallTiming,
+  toGenAiUsageAttributes,
+  toTurnSpanIds,
+  toTurnTraceId,
 } from "@clawscope/kit/otlp";
 
 /** Options of {@link toTraceSpans}. */
@@ -50,7 +52,7 @@ const MAX_STATUS_CHARS = 256;
 
 /** The trace id of a turn: `sha256("clawscope-mlflow:trace:" + turnId)`, 32 hex. */
 export function toMlflowTraceId(turnId: string): string {
-  return hashToHex(`${NAMESPACE}:trace:${turnId}`, 32);
+  return toTurnTraceId(NAMESPACE, turnId);
 }
 
 /**
@@ -59,27 +61,16 @@ export function toMlflowTraceId(turnId: string): string {
  * the turn. Never throws on a well-typed turn; ids are stable per turn so a re-send de-duplicates.
  */
 export function toTraceSpans(turn: Turn, options: TraceSpanOptions): SpanRecord[] {
-  const traceId = toMlflowTraceId(turn.id);
-  const rootSpanId = hashToHex(`${NAMESPACE}:root:${turn.id}`, 16);
-  const used = new Set<string>([rootSpanId]);
-  // two calls sharing an id inside one turn still get distinct, deterministic span ids
-  const spanIdFor = (kind: string, callId: string): string => {
-    let spanId = hashToHex(`${NAMESPACE}:${kind}:${turn.id}:${callId}`, 16);
-    for (let occurrence = 2; used.has(spanId); occurrence += 1) {
-      spanId = hashToHex(`${NAMESPACE}:${kind}:${turn.id}:${callId}#${occurrence}`, 16);
-    }
-    used.add(spanId);
-    return spanId;
-  };
+  const { traceId, rootSpanId, modelCallSpanIds, toolCallSpanIds } = toTurnSpanIds(NAMESPACE, turn);
   const turnStart = turn.startedAt;
   const turnEnd = Math.max(turn.startedAt, turn.endedAt);
   const spans: SpanRecord[] = [toRootSpan(turn, traceId, rootSpanId, options)];
-  for (const call of turn.modelCalls) {
-    const place = { traceId, spanId: spanIdFor("model", call.callId), parentSpanId: rootSpanId };
+  for (const [index, call] of turn.modelCalls.entries()) {
+    const place = { traceId, spanId: modelCallSpanIds[index] ?? "", parentSpanId: rootSpanId };
     spans.push(toChatSpan(call, turn, place, options));
   }
-  for (const call of turn.toolCalls) {
-    const place = { traceId, spanId: spanIdFor("tool", call.toolCallId), parentSpanId: rootSpanId };
+  for (const [index, call] of turn.toolCalls.entries()) {
+    const place = { traceId, spanId: toolCallSpanIds[index] ?? "", parentSpanId: rootSpanId };
     spans.push(toToolSpan(call, turn, place, options));
   }
   for (const span of spans.slice(1)) {
@@ -216,13 +207,7 @@ function toToolSpan(call: ToolCall, turn: Turn, place: SpanPlace, options: Trace
  * cache included (MLflow reports cache reads and writes as subsets of it).
  */
 function toUsageAttributes(usage: Usage): Record<string, AttributeValue | undefined> {
-  return {
-    "gen_ai.usage.input_tokens": usage.input + usage.cacheRead + usage.cacheWrite,
-    "gen_ai.usage.output_tokens": usage.output,
-    "gen_ai.usage.cache_read.input_tokens": usage.cacheRead || undefined,
-    "gen_ai.usage.cache_write.input_tokens": usage.cacheWrite || undefined,
-    "openclaw.tokens.total": usage.total,
-  };
+  return { ...toGenAiUsageAttributes(usage, { omitZeroCache: true }), "openclaw.tokens.total": usage.total };
 }
 
 /**

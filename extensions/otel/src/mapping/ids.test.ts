@@ -1,14 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  ensureNonZero,
-  isValidSpanId,
-  isValidTraceId,
-  toEventIds,
-  toRootSpanId,
-  toTraceId,
-  toTurnSpanIds,
-} from "./ids.js";
+import { ensureNonZero, isValidSpanId, isValidTraceId, toEventIds, toTraceId, toTurnSpanIds } from "./ids.js";
 import { makeTurn } from "./test-fixtures.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -16,9 +8,11 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 describe("stable ids", () => {
   it("derive the trace and root span ids from the turn id as documented", () => {
     expect(toTraceId("run-1")).toBe(sha256("clawscope-otel:trace:run-1").slice(0, 32));
-    expect(toRootSpanId("run-1")).toBe(sha256("clawscope-otel:root:run-1").slice(0, 16));
+    expect(toTurnSpanIds(makeTurn({ id: "run-1" })).rootSpanId).toBe(
+      sha256("clawscope-otel:root:run-1").slice(0, 16),
+    );
     expect(isValidTraceId(toTraceId("run-1"))).toBe(true);
-    expect(isValidSpanId(toRootSpanId("run-1"))).toBe(true);
+    expect(isValidSpanId(toTurnSpanIds(makeTurn({ id: "run-1" })).rootSpanId)).toBe(true);
   });
 
   it("are the same on every call and differ between turns", () => {

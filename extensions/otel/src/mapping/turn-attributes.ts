@@ -1,7 +1,7 @@
 /** Attribute builders shared by the span and log mappers, so a figure is spelled one way everywhere. */
 import type { Cost, Usage } from "@clawscope/kit";
 import { toErrorText } from "@clawscope/kit";
-import { type Attributes, definedAttributes } from "@clawscope/kit/otlp";
+import { type Attributes, definedAttributes, toGenAiUsageAttributes } from "@clawscope/kit/otlp";
 
 /** Longest error text put on a span status or a log record (after redaction). */
 export const MAX_ERROR_MESSAGE_CHARS = 256;
@@ -15,10 +15,7 @@ export { definedAttributes } from "@clawscope/kit/otlp";
  */
 export function toUsageAttributes(usage: Usage): Attributes {
   return definedAttributes({
-    "gen_ai.usage.input_tokens": usage.input + usage.cacheRead + usage.cacheWrite,
-    "gen_ai.usage.output_tokens": usage.output,
-    "gen_ai.usage.cache_read.input_tokens": usage.cacheRead,
-    "gen_ai.usage.cache_creation.input_tokens": usage.cacheWrite,
+    ...toGenAiUsageAttributes(usage),
     "openclaw.tokens.input": usage.input,
     "openclaw.tokens.output": usage.output,
     "openclaw.tokens.cache_read": usage.cacheRead,

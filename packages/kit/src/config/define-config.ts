@@ -131,6 +131,11 @@ export type FieldMap = { readonly [key: string]: FieldSpec };
 export interface ConfigDefinition<Fields extends FieldMap = FieldMap> {
   kind: "config";
   fields: Fields;
+  /**
+   * Old top-level names still accepted, each mapped to the dotted path of its field today
+   * (`{ sampleRate: "sampling.ratio" }`): the value moves there and a deprecation warning says so.
+   */
+  aliases?: Readonly<Record<string, string>>;
 }
 
 type BaseValue<Spec> = Spec extends { kind: "string" | "url" | "secret" }
@@ -214,8 +219,11 @@ export const field = {
  * Declares an extension's config. Export the result as `configDefinition` from `src/config.ts`:
  * the shape check regenerates the manifest's `configSchema` from it.
  */
-export function defineConfig<const Fields extends FieldMap>(fields: Fields): ConfigDefinition<Fields> {
-  return { kind: "config", fields };
+export function defineConfig<const Fields extends FieldMap>(
+  fields: Fields,
+  options: { aliases?: Readonly<Record<string, string>> } = {},
+): ConfigDefinition<Fields> {
+  return options.aliases ? { kind: "config", fields, aliases: options.aliases } : { kind: "config", fields };
 }
 
 /**

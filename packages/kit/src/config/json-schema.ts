@@ -26,7 +26,15 @@ export const URL_PATTERN = "^https?://";
  * defaults into the plugin config before the plugin sees it, which would otherwise shadow the env var.
  */
 export function toManifestConfigSchema(definition: ConfigDefinition): JsonSchema {
-  return toObjectSchema(definition.fields, undefined);
+  const schema = toObjectSchema(definition.fields, undefined);
+  // old names stay in the schema (the gateway refuses a config with a key its schema lacks)
+  for (const [alias, target] of Object.entries(definition.aliases ?? {})) {
+    (schema.properties as Record<string, JsonSchema>)[alias] = {
+      description: `Deprecated: use \`${target}\` (read as that, with a warning).`,
+      deprecated: true,
+    };
+  }
+  return schema;
 }
 
 function toObjectSchema(fields: FieldMap, description: string | undefined): JsonSchema {

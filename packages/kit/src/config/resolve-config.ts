@@ -51,8 +51,50 @@ export function resolveConfig<Definition extends ConfigDefinition>(
   if (raw !== undefined && raw !== null && !isPlainObject(raw)) {
     throw new ConfigError(`plugin config must be an object (got ${describeReceived(raw, false)})`, "");
   }
-  const config = resolveFields(definition.fields, raw ?? undefined, "", env, warnings);
+  const input = applyAliases(definition, raw ?? undefined, warnings);
+  const config = resolveFields(definition.fields, input, "", env, warnings);
   return { config: config as InferConfig<Definition>, warnings };
+}
+
+/** Moves values set under a deprecated name to the field's path today, warning once per name. */
+function applyAliases(
+  definition: ConfigDefinition,
+  raw: Record<string, unknown> | undefined,
+  warnings: string[],
+): Record<string, unknown> | undefined {
+  if (!raw || !definition.aliases) return raw;
+  let copy: Record<string, unknown> | undefined;
+  for (const [alias, target] of Object.entries(definition.aliases)) {
+    if (!Object.hasOwn(raw, alias)) continue;
+    copy ??= structuredClone(raw);
+    const value = copy[alias];
+    delete copy[alias];
+    const keys = target.split(".");
+    let parent: Record<string, unknown> = copy;
+    for (const key of keys.slice(0, -1)) {
+      const next = parent[key];
+      if (next === undefined) parent[key] = {};
+      else if (!isPlainObject(next)) {
+        throw new ConfigError(
+          `config field ${quotePath(key)} must be an object (${quotePath(alias)} sets ${quotePath(target)})`,
+          key,
+        );
+      }
+      parent = parent[key] as Record<string, unknown>;
+    }
+    const last = keys.at(-1) as string;
+    if (parent[last] !== undefined) {
+      throw new ConfigError(
+        `config fields ${quotePath(alias)} (deprecated) and ${quotePath(target)} are both set: keep ${quotePath(target)} only`,
+        alias,
+      );
+    }
+    parent[last] = value;
+    warnings.push(
+      `config field ${quotePath(alias)} is deprecated: use ${quotePath(target)} (it is read as that for now)`,
+    );
+  }
+  return copy ?? raw;
 }
 
 function resolveFields(

@@ -26,3 +26,50 @@ export function isValidTraceId(value: unknown): value is string {
 export function isValidSpanId(value: unknown): value is string {
   return typeof value === "string" && HEX_SPAN_ID.test(value) && !/^0+$/.test(value);
 }
+
+/** The ids of one turn's spans, in the order of `turn.modelCalls` and `turn.toolCalls`. */
+export interface TurnSpanIds {
+  traceId: string;
+  rootSpanId: string;
+  modelCallSpanIds: string[];
+  toolCallSpanIds: string[];
+}
+
+/**
+ * Every id of a turn's trace in one backend's namespace (`clawscope-otel`, `clawscope-mlflow`,
+ * `clawscope-langfuse`): the trace id is the first 32 hex of `sha256("<ns>:trace:<turn id>")`, the
+ * root's the first 16 of `"<ns>:root:<turn id>"`, a call's of `"<ns>:<model|tool>:<turn id>:<call id>"`.
+ * The same turn always gets the same ids, so a re-sent export de-duplicates. Call ids are scoped by
+ * the turn (providers reuse `call_0` across turns); two calls sharing an id inside one turn get
+ * distinct ids by their occurrence number (`#2`, `#3`), still deterministic.
+ */
+export function toTurnSpanIds(
+  namespace: string,
+  turn: {
+    id: string;
+    modelCalls: readonly { callId: string }[];
+    toolCalls: readonly { toolCallId: string }[];
+  },
+): TurnSpanIds {
+  const rootSpanId = hashToHex(`${namespace}:root:${turn.id}`, 16);
+  const used = new Set<string>([rootSpanId]);
+  const unique = (kind: string, callId: string): string => {
+    let spanId = hashToHex(`${namespace}:${kind}:${turn.id}:${callId}`, 16);
+    for (let occurrence = 2; used.has(spanId); occurrence += 1) {
+      spanId = hashToHex(`${namespace}:${kind}:${turn.id}:${callId}#${occurrence}`, 16);
+    }
+    used.add(spanId);
+    return spanId;
+  };
+  return {
+    traceId: toTurnTraceId(namespace, turn.id),
+    rootSpanId,
+    modelCallSpanIds: turn.modelCalls.map((call) => unique("model", String(call.callId))),
+    toolCallSpanIds: turn.toolCalls.map((call) => unique("tool", String(call.toolCallId))),
+  };
+}
+
+/** A turn's trace id in one backend's namespace (see {@link toTurnSpanIds}). */
+export function toTurnTraceId(namespace: string, turnId: string): string {
+  return hashToHex(`${namespace}:trace:${turnId}`, 32);
+}

@@ -28,6 +28,14 @@ export {
   type OtlpSignal,
   type OtlpSignalStats,
 } from "./http-sender.js";
-export { ensureNonZero, hashToHex, isValidSpanId, isValidTraceId } from "./ids.js";
+export {
+  ensureNonZero,
+  hashToHex,
+  isValidSpanId,
+  isValidTraceId,
+  type TurnSpanIds,
+  toTurnSpanIds,
+  toTurnTraceId,
+} from "./ids.js";
 export type { Attributes, AttributeValue, LogRecordData, SpanRecord, TurnExport } from "./records.js";
-export { definedAttributes, type TimedCall, toCallTiming } from "./span-fields.js";
+export { definedAttributes, type TimedCall, toCallTiming, toGenAiUsageAttributes } from "./span-fields.js";

@@ -43,3 +43,24 @@ export function toCallTiming(
 function finite(value: number | undefined): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
+
+/**
+ * The GenAI token attributes of a call or a turn, spelled one way for every backend.
+ * `gen_ai.usage.input_tokens` counts every input token, cache reads and writes included, as the
+ * GenAI conventions ask; the cache parts are subsets of it. Cache writes use
+ * `gen_ai.usage.cache_creation.input_tokens`, the name both Langfuse and MLflow read (MLflow also
+ * reads the newer `cache_write`; Langfuse only this one). With `omitZeroCache`, cache parts that are
+ * zero are left out rather than written as 0.
+ */
+export function toGenAiUsageAttributes(
+  usage: { input: number; output: number; cacheRead: number; cacheWrite: number },
+  options: { omitZeroCache?: boolean } = {},
+): Attributes {
+  const cache = (value: number) => (options.omitZeroCache && value === 0 ? undefined : value);
+  return definedAttributes({
+    "gen_ai.usage.input_tokens": usage.input + usage.cacheRead + usage.cacheWrite,
+    "gen_ai.usage.output_tokens": usage.output,
+    "gen_ai.usage.cache_read.input_tokens": cache(usage.cacheRead),
+    "gen_ai.usage.cache_creation.input_tokens": cache(usage.cacheWrite),
+  });
+}
