@@ -18,3 +18,4 @@ export {
   type Where,
 } from "./store.js";
 export { type StoreConfig, storeConfigFields, toStoreOptions } from "./store-config.js";
+export { toStoreSend } from "./store-send.js";
