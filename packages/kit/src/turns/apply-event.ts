@@ -1,7 +1,8 @@
-/** How one accepted bus event changes an open turn. `model.usage` is joined by the assembler first. */
-
-import type { TurnEvent } from "../events/read-event.js";
-import { readField, readNumber, readString } from "../events/read-event.js";
+/**
+ * How one turn event changes an open turn. The event was read once into a {@link TurnEventRecord}
+ * (`readTurnEvent`); this only decides, field by field, what the record changes. `model.usage` is
+ * joined to its turn by the assembler first.
+ */
 import { type AttemptKey, type AttemptStart, attemptFor } from "./attempts.js";
 import {
   type AttemptState,
@@ -9,16 +10,14 @@ import {
   modelCallFor,
   noteTimestamp,
   type OpenTurn,
-  readCount,
-  readSpan,
   type TurnLimits,
   toolCallFor,
 } from "./open-turn.js";
-import { normalizeUsage, readUsageCost } from "./usage.js";
+import type { TurnEventRecord } from "./turn-event-record.js";
 
-/** Applies a validated bus event to its turn. */
-export function applyBusEvent(turn: OpenTurn, event: TurnEvent, limits: TurnLimits): void {
-  const ts = readNumber(event, "ts");
+/** Applies a turn event's record to its turn. */
+export function applyBusEvent(turn: OpenTurn, event: TurnEventRecord, limits: TurnLimits): void {
+  const { ts, span } = event;
   turn.busObserved = true;
   switch (event.type) {
     case "model.usage":
@@ -27,13 +26,12 @@ export function applyBusEvent(turn: OpenTurn, event: TurnEvent, limits: TurnLimi
       return;
     case "model.failover":
       noteTimestamp(turn, ts, undefined);
-      applyFailover(turn, event, ts);
+      applyFailover(turn, event);
       return;
     case "session.state":
       // the host's own "this run is over"; joined by trace, so it needs no attempt
       return;
   }
-  const span = readSpan(event);
   const { key, start } = attemptKeyOf(event.type, span);
   const attempt = attemptFor(turn, key, start, limits.maxAttempts);
   noteTimestamp(turn, ts, attempt);
@@ -41,7 +39,7 @@ export function applyBusEvent(turn: OpenTurn, event: TurnEvent, limits: TurnLimi
     case "run.started":
     case "run.completed": {
       // run.* carry the canonical session key and the run's own span
-      fillIdentity(turn, event, true);
+      fillIdentity(turn, event.identity, true);
       noteModel(attempt, event);
       turn.spanId ??= span.spanId;
       turn.parentSpanId ??= span.parentSpanId;
@@ -52,47 +50,44 @@ export function applyBusEvent(turn: OpenTurn, event: TurnEvent, limits: TurnLimi
       }
       attempt.runCompleted = true;
       attempt.runEndedAt = maximum(attempt.runEndedAt, ts);
-      attempt.runDurationMs = readCount(event, "durationMs") ?? attempt.runDurationMs;
-      attempt.hostOutcome = readString(event, "outcome", 64) ?? attempt.hostOutcome;
-      attempt.hostErrorCategory = readString(event, "errorCategory", 128) ?? attempt.hostErrorCategory;
+      attempt.runDurationMs = event.durationMs ?? attempt.runDurationMs;
+      attempt.hostOutcome = event.outcome ?? attempt.hostOutcome;
+      attempt.hostErrorCategory = event.errorCategory ?? attempt.hostErrorCategory;
       return;
     }
     case "harness.run.started":
-      fillIdentity(turn, event);
+      fillIdentity(turn, event.identity);
       noteModel(attempt, event);
       attempt.harnessStarted = true;
       attempt.harnessStartedAt = minimum(attempt.harnessStartedAt, ts);
       return;
     case "harness.run.completed":
     case "harness.run.error":
-      fillIdentity(turn, event);
+      fillIdentity(turn, event.identity);
       attempt.harnessEnded = true;
       attempt.harnessEndedAt = maximum(attempt.harnessEndedAt, ts);
       if (event.type === "harness.run.completed") {
-        attempt.harnessOutcome = readString(event, "outcome", 64) ?? attempt.harnessOutcome;
-        attempt.harnessItemsStarted = readCount(readField(event, "itemLifecycle"), "startedCount");
+        attempt.harnessOutcome = event.outcome ?? attempt.harnessOutcome;
+        attempt.harnessItemsStarted = event.itemsStarted;
       } else {
-        attempt.harnessError = {
-          category: readString(event, "errorCategory", 128),
-          phase: readString(event, "phase", 64),
-        };
+        attempt.harnessError = { category: event.errorCategory, phase: event.phase };
       }
       return;
     case "context.assembled":
-      fillIdentity(turn, event);
+      fillIdentity(turn, event.identity);
       return;
     case "model.call.started":
     case "model.call.completed":
     case "model.call.error":
-      fillIdentity(turn, event);
-      applyModelCallEvent(turn, attempt, event, ts, limits);
+      fillIdentity(turn, event.identity);
+      applyModelCallEvent(turn, attempt, event, limits);
       return;
     case "tool.execution.started":
     case "tool.execution.completed":
     case "tool.execution.error":
     case "tool.execution.blocked":
-      fillIdentity(turn, event);
-      applyToolEvent(turn, event, ts, limits);
+      fillIdentity(turn, event.identity);
+      applyToolEvent(turn, event, limits);
       return;
   }
 }
@@ -102,7 +97,7 @@ export function applyBusEvent(turn: OpenTurn, event: TurnEvent, limits: TurnLimi
  * span and their parent (the harness); calls, tools and context their parent (the run span).
  */
 function attemptKeyOf(
-  type: TurnEvent["type"],
+  type: TurnEventRecord["type"],
   span: { spanId?: string; parentSpanId?: string },
 ): { key: AttemptKey; start: AttemptStart } {
   switch (type) {
@@ -126,16 +121,15 @@ function attemptKeyOf(
 function applyModelCallEvent(
   turn: OpenTurn,
   attempt: AttemptState,
-  event: TurnEvent,
-  ts: number | undefined,
+  event: TurnEventRecord,
   limits: TurnLimits,
 ): void {
-  const span = readSpan(event);
-  const call = modelCallFor(turn, attempt, readString(event, "callId", 512) ?? "", span.spanId, limits);
+  const { span, ts } = event;
+  const call = modelCallFor(turn, attempt, event.callId ?? "", span.spanId, limits);
   if (call === undefined) return;
-  call.provider = readString(event, "provider") ?? call.provider;
-  call.model = readString(event, "model") ?? call.model;
-  call.api = readString(event, "api", 64) ?? call.api;
+  call.provider = event.provider ?? call.provider;
+  call.model = event.model ?? call.model;
+  call.api = event.api ?? call.api;
   call.spanId = span.spanId ?? call.spanId;
   call.parentSpanId = span.parentSpanId ?? call.parentSpanId;
   if (event.type === "model.call.started") {
@@ -145,30 +139,28 @@ function applyModelCallEvent(
   }
   call.busEnded = true;
   call.endedAt = ts ?? call.endedAt;
-  call.durationMs = readCount(event, "durationMs") ?? call.durationMs;
-  call.timeToFirstByteMs = readCount(event, "timeToFirstByteMs") ?? call.timeToFirstByteMs;
-  call.requestBytes = readCount(event, "requestPayloadBytes") ?? call.requestBytes;
-  call.responseBytes = readCount(event, "responseStreamBytes") ?? call.responseBytes;
-  const rawUsage = readField(event, "usage");
-  call.usage = normalizeUsage(rawUsage) ?? call.usage;
-  call.hostCostUsd = readUsageCost(rawUsage) ?? call.hostCostUsd;
+  call.durationMs = event.durationMs ?? call.durationMs;
+  call.timeToFirstByteMs = event.timeToFirstByteMs ?? call.timeToFirstByteMs;
+  call.requestBytes = event.requestBytes ?? call.requestBytes;
+  call.responseBytes = event.responseBytes ?? call.responseBytes;
+  call.usage = event.usage ?? call.usage;
+  call.hostCostUsd = event.costUsd ?? call.hostCostUsd;
   if (event.type === "model.call.completed") {
     call.outcome = "success";
     return;
   }
   call.outcome = "error";
-  call.errorCategory = readString(event, "errorCategory", 128) ?? call.errorCategory;
-  call.failureKind = readString(event, "failureKind", 64) ?? call.failureKind;
+  call.errorCategory = event.errorCategory ?? call.errorCategory;
+  call.failureKind = event.failureKind ?? call.failureKind;
 }
 
-function applyToolEvent(turn: OpenTurn, event: TurnEvent, ts: number | undefined, limits: TurnLimits): void {
-  const toolName = readString(event, "toolName") ?? "unknown";
+function applyToolEvent(turn: OpenTurn, event: TurnEventRecord, limits: TurnLimits): void {
+  const { span, ts } = event;
   const isEnd = event.type !== "tool.execution.started";
-  const tool = toolCallFor(turn, toolName, readString(event, "toolCallId", 512), isEnd, limits);
+  const tool = toolCallFor(turn, event.toolName ?? "unknown", event.toolCallId, isEnd, limits);
   if (tool === undefined) return;
-  tool.toolSource = readString(event, "toolSource", 64) ?? tool.toolSource;
-  tool.toolOwner = readString(event, "toolOwner") ?? tool.toolOwner;
-  const span = readSpan(event);
+  tool.toolSource = event.toolSource ?? tool.toolSource;
+  tool.toolOwner = event.toolOwner ?? tool.toolOwner;
   tool.spanId = span.spanId ?? tool.spanId;
   tool.parentSpanId = span.parentSpanId ?? tool.parentSpanId;
   if (!isEnd) {
@@ -178,57 +170,48 @@ function applyToolEvent(turn: OpenTurn, event: TurnEvent, ts: number | undefined
   }
   tool.busEnded = true;
   tool.endedAt = ts ?? tool.endedAt;
-  tool.durationMs = readCount(event, "durationMs") ?? tool.durationMs;
+  tool.durationMs = event.durationMs ?? tool.durationMs;
   if (event.type === "tool.execution.completed") tool.outcome = "success";
   if (event.type === "tool.execution.error") {
     tool.outcome = "error";
-    tool.errorCategory = readString(event, "errorCategory", 128) ?? tool.errorCategory;
+    tool.errorCategory = event.errorCategory ?? tool.errorCategory;
   }
   if (event.type === "tool.execution.blocked") {
     tool.outcome = "blocked";
-    tool.errorCategory = readString(event, "deniedReason", 128) ?? tool.errorCategory;
+    tool.errorCategory = event.deniedReason ?? tool.errorCategory;
   }
 }
 
 /** The run's totals as the gateway computed them. Its session key may be a raw header value. */
-function applyModelUsage(turn: OpenTurn, event: TurnEvent): void {
-  const usage = normalizeUsage(readField(event, "usage"));
-  if (usage === undefined) return;
-  const context = readField(event, "context");
-  turn.modelUsage = {
-    usage,
-    costUsd: readCount(event, "costUsd"),
-    context:
-      context !== null && typeof context === "object"
-        ? { limit: readCount(context, "limit"), used: readCount(context, "used") }
-        : undefined,
-  };
-  turn.usageSessionKey = readString(event, "sessionKey") ?? turn.usageSessionKey;
+function applyModelUsage(turn: OpenTurn, event: TurnEventRecord): void {
+  if (event.usage === undefined) return;
+  turn.modelUsage = { usage: event.usage, costUsd: event.costUsd, context: event.context };
+  turn.usageSessionKey = event.identity.sessionKey ?? turn.usageSessionKey;
   // the rest of its identity only fills gaps: sessionKey must not override the canonical one
+  const named = {
+    sessionId: event.identity.sessionId,
+    agentId: event.identity.agentId,
+    channel: event.identity.channel,
+    provider: event.provider,
+    model: event.model,
+  };
   for (const key of ["sessionId", "agentId", "channel", "provider", "model"] as const) {
-    if (turn[key] === undefined) turn[key] = readString(event, key);
+    if (turn[key] === undefined) turn[key] = named[key];
   }
 }
 
 /** A fallback from one model to another (`model.failover`), kept in order, at most 16 per turn. */
-function applyFailover(turn: OpenTurn, event: TurnEvent, ts: number | undefined): void {
+function applyFailover(turn: OpenTurn, event: TurnEventRecord): void {
   if (turn.fallbacks.length >= 16) return;
-  const at = ts;
+  const at = event.ts;
   if (turn.fallbacks.some((fallback) => fallback.at !== undefined && fallback.at === at)) return;
-  turn.fallbacks.push({
-    fromProvider: readString(event, "fromProvider"),
-    fromModel: readString(event, "fromModel"),
-    toProvider: readString(event, "toProvider"),
-    toModel: readString(event, "toModel"),
-    reason: readString(event, "reason", 64),
-    at,
-  });
+  turn.fallbacks.push({ ...(event.fallback ?? {}), at });
 }
 
 /** The model an attempt ran (a fallback attempt names another one than the first). */
-function noteModel(attempt: AttemptState, event: TurnEvent): void {
-  attempt.provider = readString(event, "provider") ?? attempt.provider;
-  attempt.model = readString(event, "model") ?? attempt.model;
+function noteModel(attempt: AttemptState, event: TurnEventRecord): void {
+  attempt.provider = event.provider ?? attempt.provider;
+  attempt.model = event.model ?? attempt.model;
 }
 
 function minimum(current: number | undefined, value: number | undefined): number | undefined {

@@ -16,6 +16,7 @@ import {
   type TurnLimits,
   toolCallFor,
 } from "./open-turn.js";
+import { readIdentity } from "./turn-event-record.js";
 import { normalizeUsage, readUsageCost } from "./usage.js";
 
 /** Hooks the assembler reads. `llm_input` is optional: it only supplies the prompt for capture. */
@@ -64,7 +65,7 @@ export function applyHook(
   limits: TurnLimits,
   capture: ContentCapture,
 ): void {
-  fillIdentity(turn, context);
+  fillIdentity(turn, readIdentity(context));
   const { key, start } = attemptKeyOf(name, context);
   const attempt = attemptFor(turn, key, start, limits.maxAttempts);
   if (attempt.hookStartedAt === undefined || now < attempt.hookStartedAt) attempt.hookStartedAt = now;

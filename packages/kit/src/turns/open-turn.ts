@@ -8,6 +8,7 @@
  */
 import { readField, readNumber, readPath, readString } from "../events/read-event.js";
 import type { Usage } from "./turn.js";
+import type { EventIdentity } from "./turn-event-record.js";
 
 /** How a content value is handed to the capture function (undefined: capture is off). */
 export type ContentCapture = ((value: unknown, kind: ContentKind) => string | undefined) | undefined;
@@ -195,24 +196,20 @@ export function createAttempt(created: number): AttemptState {
 }
 
 /** Fills the turn's identity from any event or hook context: first value wins, except `run.*`. */
-export function fillIdentity(turn: OpenTurn, source: unknown, authoritative = false): void {
-  const set = (
-    key: "sessionKey" | "sessionId" | "agentId" | "channel" | "trigger",
-    value: string | undefined,
-  ) => {
+export function fillIdentity(turn: OpenTurn, identity: EventIdentity, authoritative = false): void {
+  for (const key of [
+    "sessionKey",
+    "sessionId",
+    "agentId",
+    "channel",
+    "trigger",
+    "provider",
+    "model",
+  ] as const) {
+    const value = identity[key];
     if (value !== undefined && (authoritative || turn[key] === undefined)) turn[key] = value;
-  };
-  set("sessionKey", readString(source, "sessionKey"));
-  set("sessionId", readString(source, "sessionId"));
-  set("agentId", readString(source, "agentId"));
-  set("channel", readString(source, "channel"));
-  set("trigger", readString(source, "trigger"));
-  const provider = readString(source, "provider") ?? readString(source, "modelProviderId");
-  const model = readString(source, "model") ?? readString(source, "modelId");
-  if (provider !== undefined && (authoritative || turn.provider === undefined)) turn.provider = provider;
-  if (model !== undefined && (authoritative || turn.model === undefined)) turn.model = model;
-  const traceId = readString(readField(source, "trace"), "traceId", 128);
-  if (traceId !== undefined && turn.traceId === undefined) turn.traceId = traceId;
+  }
+  if (identity.traceId !== undefined && turn.traceId === undefined) turn.traceId = identity.traceId;
 }
 
 /** Records a host timestamp (`ts`) so start and end do not depend on arrival order. */

@@ -11,14 +11,7 @@
  * `model.usage` has come and nothing else is missing.
  */
 
-import {
-  MAX_ID_LENGTH,
-  readField,
-  readHostEvent,
-  readPath,
-  readString,
-  type TurnEvent,
-} from "../events/read-event.js";
+import { MAX_ID_LENGTH, readField, readHostEvent, readString } from "../events/read-event.js";
 import { describeError } from "../runtime/describe-error.js";
 import { applyBusEvent } from "./apply-event.js";
 import { ASSEMBLER_HOOKS, applyHook, readHook } from "./apply-hook.js";
@@ -35,6 +28,7 @@ import {
 } from "./open-turn.js";
 import { errorEvidence } from "./outcome.js";
 import type { Turn, TurnIncomplete, TurnRevisionFigures } from "./turn.js";
+import { readTurnEvent, type TurnEventRecord } from "./turn-event-record.js";
 
 /** Options for {@link createTurnAssembler}. */
 export interface TurnAssemblerOptions {
@@ -169,7 +163,7 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
     { revision: number; previous: TurnRevisionFigures; record: Turn }
   >();
   // model.usage that came before anything told us its trace's run (out-of-order delivery)
-  const pendingUsage = new Map<string, { event: TurnEvent; at: number }>();
+  const pendingUsage = new Map<string, { event: TurnEventRecord; at: number }>();
   // the host's end of a run whose trace no run has named yet (out-of-order delivery)
   const pendingEnds = new Map<string, number>();
   // the sender of each session's latest inbound message (message_received has no runId)
@@ -441,8 +435,8 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
   }
 
   /** model.usage, model.failover and session.state name their run by trace only. */
-  function handleTraceEvent(event: TurnEvent, at: number): void {
-    const traceId = readString(readField(event, "trace"), "traceId", MAX_ID_LENGTH) ?? "";
+  function handleTraceEvent(event: TurnEventRecord, at: number): void {
+    const traceId = event.traceId ?? "";
     const runId = runByTrace.get(traceId);
     const turn = runId === undefined ? undefined : open.get(runId);
     if (turn !== undefined) {
@@ -500,7 +494,8 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
           counters.ignored += 1;
           return;
         }
-        const accepted = result.event;
+        // read once: from here on only the record is used
+        const accepted = readTurnEvent(result.event);
         // the turn event types are trusted core events; an untrusted copy was forged by a plugin
         // (session state is public by nature: it only ever ends a wait)
         if (readField(metadata, "trusted") === false && accepted.type !== "session.state") {
@@ -517,10 +512,8 @@ export function createTurnAssembler(options: TurnAssemblerOptions): TurnAssemble
           handleTraceEvent(accepted, at);
           return;
         }
-        const traceId = readPath(accepted, "trace.traceId");
         const runId =
-          readString(accepted, "runId", MAX_ID_LENGTH) ??
-          (typeof traceId === "string" ? runByTrace.get(traceId) : undefined);
+          accepted.runId ?? (accepted.traceId === undefined ? undefined : runByTrace.get(accepted.traceId));
         if (runId === undefined) {
           counters.unattributed += 1;
           return;
@@ -698,8 +691,8 @@ function hasSuccessfulCall(turn: OpenTurn): boolean {
   return false;
 }
 
-function isIdle(event: unknown): boolean {
-  return readString(event, "state", 32) === "idle";
+function isIdle(event: TurnEventRecord): boolean {
+  return event.state === "idle";
 }
 
 /** What an amendment is compared on: the whole record but its revision bookkeeping. */
