@@ -73,3 +73,17 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<
     );
   });
 }
+
+/** Runs `work`, waiting for it at most `timeoutMs`; says whether it finished. A throw is rethrown. */
+export async function finishWithin(work: () => unknown, timeoutMs: number): Promise<boolean> {
+  let finished = false;
+  await withTimeout(
+    Promise.resolve()
+      .then(work)
+      .then(() => {
+        finished = true;
+      }),
+    timeoutMs,
+  );
+  return finished;
+}

@@ -18,6 +18,7 @@
  */
 import { describeError } from "./describe-error.js";
 import type { PackLogger } from "./logger.js";
+import { withTimeout } from "./runtime-lifecycle.js";
 
 /** How often a job runs: a calendar unit (aligned to its start in the time zone) or a period in ms. */
 export type ScheduleEvery = "minute" | "hour" | "day" | number;
@@ -204,13 +205,7 @@ export function createScheduler(options: { clock?: SchedulerClock; logger: PackL
         }
       }
       if (running.length === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-        timer.unref?.();
-      });
-      await Promise.race([Promise.all(running), bound]);
-      clearTimeout(timer);
+      await withTimeout(Promise.all(running), timeoutMs);
       const still = [...jobs.values()].filter((state) => state.running).map((state) => state.name);
       if (still.length > 0)
         logger.warn(

@@ -12,7 +12,7 @@ import { loadOrCreateHashKey } from "../privacy/hash-key.js";
 import { describeError } from "./describe-error.js";
 import type { PackLogger } from "./logger.js";
 import type { CommonPackConfig, GatewayIdentity, PackService, PackStartContext } from "./pack-service.js";
-import { withTimeout } from "./runtime-lifecycle.js";
+import { finishWithin } from "./runtime-lifecycle.js";
 import { createScheduler, type Scheduler, type SchedulerClock, systemClock } from "./scheduler.js";
 import { createSurfaceTable, type PackRouteSpec, type PackToolSpec, type SurfaceTable } from "./surfaces.js";
 
@@ -109,15 +109,7 @@ export function createStartContext<Config>(options: StartContextOptions<Config>)
   const closeOwned = async (timeoutMs: number) => {
     for (const resource of owned.splice(0).reverse()) {
       try {
-        let finished = false;
-        await withTimeout(
-          Promise.resolve()
-            .then(resource.close)
-            .then(() => {
-              finished = true;
-            }),
-          timeoutMs,
-        );
+        const finished = await finishWithin(resource.close, timeoutMs);
         if (!finished)
           options.logger.warn(`${resource.name} did not close within ${timeoutMs} ms; carrying on`);
       } catch (error) {
@@ -174,16 +166,8 @@ export async function stopService(
   health: HealthRecorder,
   timeoutMs: number,
 ): Promise<void> {
-  let finished = false;
   try {
-    await withTimeout(
-      Promise.resolve()
-        .then(() => service.stop?.())
-        .then(() => {
-          finished = true;
-        }),
-      timeoutMs,
-    );
+    const finished = await finishWithin(() => service.stop?.(), timeoutMs);
     if (!finished) logger.warn(`stop did not finish within ${timeoutMs} ms; carrying on`);
   } catch (error) {
     const message = `stop failed: ${describeError(error)}`;

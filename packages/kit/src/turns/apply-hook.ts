@@ -2,7 +2,7 @@
  * Plugin hooks as turn input. They also fire when diagnostics are off, so a turn can be assembled
  * from hooks alone; when the bus is on, they add what it lacks (errors' text, content).
  */
-import { MAX_ID_LENGTH, readField, readString } from "../events/read-event.js";
+import { MAX_ID_LENGTH, readCount, readField, readString } from "../events/read-event.js";
 import { type AttemptKey, type AttemptStart, attemptFor } from "./attempts.js";
 import {
   type ContentCapture,
@@ -11,7 +11,6 @@ import {
   modelCallFor,
   type OpenTurn,
   readAssistantEvidence,
-  readCount,
   readSpan,
   type TurnLimits,
   toolCallFor,

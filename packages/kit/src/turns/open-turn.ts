@@ -6,7 +6,7 @@
  * or a fallback to another model re-emits `run.started` … `run.completed` under the same run id and
  * call ids. Each of those is an {@link AttemptState}; model calls belong to an attempt.
  */
-import { readField, readNumber, readPath, readString } from "../events/read-event.js";
+import { readField, readPath, readString } from "../events/read-event.js";
 import type { Usage } from "./turn.js";
 import type { EventIdentity } from "./turn-event-record.js";
 
@@ -338,10 +338,4 @@ export function findLastMessage(messages: unknown, role: string, runId: string):
     return message;
   }
   return undefined;
-}
-
-/** Non-negative finite number at `key`. */
-export function readCount(source: unknown, key: string): number | undefined {
-  const value = readNumber(source, key);
-  return value !== undefined && value >= 0 ? value : undefined;
 }

@@ -5,7 +5,7 @@
  * non-negative, a field of the wrong kind reads as absent.
  */
 import type { TurnEvent } from "../events/read-event.js";
-import { MAX_ID_LENGTH, readField, readNumber, readString } from "../events/read-event.js";
+import { MAX_ID_LENGTH, readCount, readField, readNumber, readString } from "../events/read-event.js";
 import type { Usage } from "./turn.js";
 import { normalizeUsage, readUsageCost } from "./usage.js";
 
@@ -167,10 +167,4 @@ export function readTurnEvent(event: TurnEvent): TurnEventRecord {
       break;
   }
   return record;
-}
-
-/** Non-negative finite number at `key`. */
-function readCount(source: unknown, key: string): number | undefined {
-  const value = readNumber(source, key);
-  return value !== undefined && value >= 0 ? value : undefined;
 }
