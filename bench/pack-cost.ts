@@ -287,9 +287,11 @@ async function measure(
   if (scenario.extensions.length === 0) {
     const baseline = await startBaseline(stateRoot);
     gc?.();
+    const profiler = await startProfile();
     const before = process.cpuUsage();
     await replay(sets, baseline.hosts);
     const used = process.cpuUsage(before);
+    await profiler?.stop(scenario.name);
     baseline.stop();
     for (const host of baseline.hosts) await host.cleanup();
     return { cpuUs: (used.user + used.system) / turns };
