@@ -173,7 +173,13 @@ beforeAll(async () => {
 });
 
 it("finds the example files", () => {
-  expect(exampleFiles).toEqual(["all.json", "langfuse.json", "mlflow.json", "otel.json"]);
+  expect(exampleFiles).toEqual([
+    "all.json",
+    "langfuse.json",
+    "memory-consolidation.json",
+    "mlflow.json",
+    "otel.json",
+  ]);
 });
 
 describe.each(exampleFiles)("examples/%s", (file) => {

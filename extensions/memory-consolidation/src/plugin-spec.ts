@@ -1,0 +1,16 @@
+import type { PackPluginSpec } from "@clawscope/kit";
+import { configDefinition } from "./config.js";
+import { MEMORY_ROUTES, startMemory } from "./service.js";
+
+/** The plugin's spec for `createPackPlugin`. */
+export function createMemoryPluginSpec(): PackPluginSpec<typeof configDefinition> {
+  return {
+    id: "clawscope-memory-consolidation",
+    name: "clawscope memory consolidation",
+    description:
+      "The gateway's operational memory: minute rollups of turns, model and tool calls, tokens, cost by provenance and latency histograms, on an embedded SQLite store or a fleet's MongoDB.",
+    config: configDefinition,
+    routes: MEMORY_ROUTES,
+    start: startMemory,
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The extension in the fake host, fed by the real diagnostic bus, on a real SQLite file, with the
+ * scheduler on a manual clock: turns become facts, the minute job rolls them up, and the rollups
+ * equal the gateway's own figures — also after a restart with facts written twice.
+ */
+import path from "node:path";
+import { createPackPlugin, type SubscribeToBus } from "@clawscope/kit";
+import { openStore, type Store } from "@clawscope/store";
+import {
+  type BuiltTurn,
+  buildTurnEvents,
+  createFakeHost,
+  createManualClock,
+  type FakeHost,
+  type ManualClock,
+  type TurnSpec,
+  waitFor,
+} from "@clawscope/testing";
+import {
+  emitTrustedDiagnosticEvent,
+  onInternalDiagnosticEvent,
+  waitForDiagnosticEventsDrained,
+} from "openclaw/plugin-sdk/diagnostic-runtime";
+import { afterEach, describe, expect, it } from "vitest";
+import { latencyCount } from "./domain/latency-histogram.js";
+import type { MinuteRollup } from "./domain/minute-rollup.js";
+import type { TurnFact } from "./domain/turn-fact.js";
+import { createMemoryPluginSpec } from "./plugin-spec.js";
+import { COLLECTIONS } from "./store/collections.js";
+
+const START = 1_795_000_000_000;
+const hosts: FakeHost[] = [];
+const stores: Store[] = [];
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  for (const host of hosts.splice(0)) await host.cleanup();
+});
+
+async function startGateway(clock: ManualClock, stateDir?: string): Promise<FakeHost> {
+  const entry = () =>
+    createPackPlugin(createMemoryPluginSpec(), {
+      subscribe: onInternalDiagnosticEvent as SubscribeToBus,
+      clock,
+    });
+  const host = await createFakeHost(entry, {
+    ...(stateDir ? { stateDir } : {}),
+    pluginConfig: { flushIntervalMs: 100, settleMs: 50, gatewayName: "gw-test" },
+    hostConfig: { agents: { list: [{ id: "main" }] } },
+  });
+  hosts.push(host);
+  await host.startServices();
+  return host;
+}
+
+async function replayTurn(host: FakeHost, spec: TurnSpec): Promise<BuiltTurn> {
+  const built = buildTurnEvents(spec);
+  for (const input of built.inputs) {
+    if (input.kind === "event") emitTrustedDiagnosticEvent(input.event as never);
+    else await host.fireHook(input.name, input.event, input.context as Record<string, unknown>);
+  }
+  await waitForDiagnosticEventsDrained();
+  return built;
+}
+
+const storeFile = (host: FakeHost) =>
+  path.join(host.stateDir, "plugins", "clawscope-memory-consolidation", "store.sqlite");
+
+async function openSameStore(host: FakeHost): Promise<Store> {
+  const store = await openStore({ kind: "sqlite", path: storeFile(host), collections: COLLECTIONS });
+  stores.push(store);
+  return store;
+}
+
+const health = async (host: FakeHost) =>
+  (await host.callRoute("/api/persistence/health")).json as {
+    store: { kind: string; reachable: boolean };
+    collections: Record<string, number>;
+    lastRollup: { at: string; minutes: number } | null;
+    pendingFacts: number;
+  };
+
+function sum(rollups: readonly MinuteRollup[], field: keyof MinuteRollup): number {
+  return rollups.reduce((total, rollup) => total + (rollup[field] as number), 0);
+}
+
+const TURNS: TurnSpec[] = [
+  {
+    runId: "mc-plain",
+    startTs: START + 1_000,
+    modelCalls: [{ usage: { input: 100, output: 20, cacheRead: 30 } }],
+  },
+  {
+    runId: "mc-tool",
+    startTs: START + 2_000,
+    modelCalls: [{ usage: { input: 200, output: 40, cacheWrite: 12 } }, { usage: { input: 50, output: 5 } }],
+    tools: [{ toolName: "web_search" }, { toolName: "exec", error: "exit 1", afterCall: 1 }],
+  },
+  {
+    runId: "mc-other-model",
+    startTs: START + 61_000,
+    model: "other-model",
+    modelCalls: [{ usage: { input: 300, output: 60 }, costUsd: 0.125 }],
+  },
+  {
+    runId: "mc-unpriced",
+    startTs: START + 62_000,
+    modelCalls: [{ usage: { input: 10, output: 1 }, costUsd: null }],
+  },
+  {
+    runId: "mc-failed",
+    startTs: START + 63_000,
+    modelCalls: [{ error: { category: "provider", failureKind: "http_400", message: "400 bad request" } }],
+  },
+];
+
+describe("clawscope-memory-consolidation", () => {
+  it("rolls turns up by minute with the gateway's own tokens and cost, cost provenance apart, and latency as a histogram", async () => {
+    const clock = createManualClock(Date.now());
+    const host = await startGateway(clock);
+    const built: BuiltTurn[] = [];
+    for (const spec of TURNS) built.push(await replayTurn(host, spec));
+    await waitFor(async () => (await health(host)).collections?.turn_facts === TURNS.length, 10_000);
+    await waitFor(async () => (await health(host)).pendingFacts === 0, 10_000);
+
+    await clock.advance(3 * 60_000);
+    await waitFor(async () => (await health(host)).lastRollup !== null, 10_000);
+
+    const store = await openSameStore(host);
+    const rollups = await store
+      .collection<MinuteRollup>("metrics")
+      .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    const totals = built.reduce(
+      (all, turn) => ({
+        input: all.input + turn.totals.input,
+        output: all.output + turn.totals.output,
+        cacheRead: all.cacheRead + turn.totals.cacheRead,
+        cacheWrite: all.cacheWrite + turn.totals.cacheWrite,
+      }),
+      { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+    );
+    expect(sum(rollups, "turns")).toBe(TURNS.length);
+    expect(sum(rollups, "inputTokens")).toBe(totals.input);
+    expect(sum(rollups, "outputTokens")).toBe(totals.output);
+    expect(sum(rollups, "cacheReadTokens")).toBe(totals.cacheRead);
+    expect(sum(rollups, "cacheWriteTokens")).toBe(totals.cacheWrite);
+    expect(sum(rollups, "toolCalls")).toBe(2);
+    expect(sum(rollups, "toolFailures")).toBe(1);
+    expect(sum(rollups, "costUnknownTurns")).toBeGreaterThanOrEqual(1);
+    // the facts hold each turn's cost as the assembler priced it; the rollups add exactly those up
+    const facts = await store
+      .collection<TurnFact>("turn_facts")
+      .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    const factCost = facts.reduce((total, fact) => total + fact.costProviderUsd + fact.costEstimatedUsd, 0);
+    expect(sum(rollups, "costProviderUsd") + sum(rollups, "costEstimatedUsd")).toBeCloseTo(factCost, 12);
+    const other = rollups.find((rollup) => rollup.model === "other-model" && rollup.turns > 0);
+    expect(other?.costProviderUsd ?? other?.costEstimatedUsd).toBeCloseTo(0.125, 12);
+    // minutes of the turns' ends (the assembler's time, when it heard the end), one gateway, and one
+    // latency observation per turn
+    for (const rollup of rollups) expect(rollup.ts % 60_000).toBe(0);
+    expect(new Set(facts.map((fact) => fact.ts))).toEqual(new Set(rollups.map((rollup) => rollup.ts)));
+    expect(new Set(rollups.map((rollup) => rollup.gateway)).size).toBe(1);
+    expect(rollups[0]?.gateway).toMatch(/^gw-test/);
+    expect(rollups.reduce((total, rollup) => total + latencyCount(rollup.latency.counts), 0)).toBe(
+      TURNS.length,
+    );
+    expect(rollups.find((rollup) => rollup.outcome === "error" && rollup.turns > 0)?.failedModelCalls).toBe(
+      1,
+    );
+  });
+
+  it("counts a fact written twice once, and rolls up at the next start what a crash left unrolled", async () => {
+    const clock = createManualClock(Date.now());
+    const first = await startGateway(clock);
+    for (const spec of TURNS.slice(0, 2)) await replayTurn(first, spec);
+    await waitFor(async () => (await health(first)).collections?.turn_facts === 2, 10_000);
+    // stopped before any rollup ran: as after a crash right after the facts were written
+    await first.stopServices();
+
+    // a batch re-sent after the crash: the same facts again
+    const direct = await openSameStore(first);
+    const facts = await direct
+      .collection<TurnFact>("turn_facts")
+      .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    await direct.collection<TurnFact>("turn_facts").upsert(facts);
+    expect(await direct.collection("metrics").count()).toBe(0);
+
+    const second = await startGateway(clock, first.stateDir);
+    await clock.advance(60_000);
+    await waitFor(async () => (await health(second)).lastRollup !== null, 10_000);
+    const rollups = await direct
+      .collection<MinuteRollup>("metrics")
+      .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    expect(sum(rollups, "turns")).toBe(2);
+    expect(sum(rollups, "inputTokens")).toBe(100 + 200 + 50);
+  });
+
+  it("answers its health route behind gateway auth", async () => {
+    const clock = createManualClock(Date.now());
+    const host = await startGateway(clock);
+    expect((await host.callRoute("/api/persistence/health", { anonymous: true })).status).toBe(401);
+    const answer = await health(host);
+    expect(answer.store).toMatchObject({ kind: "sqlite", reachable: true });
+    expect(answer.collections).toEqual({ turn_facts: 0, metrics: 0 });
+    const post = await host.callRoute("/api/persistence/health", { method: "POST", body: "{}" });
+    expect(post.status).toBe(405);
+  });
+});

@@ -1,0 +1,10 @@
+/** The collections this extension owns, with their indexes; retention defaults come from the store package. */
+import type { CollectionSpec } from "@clawscope/store";
+
+const DAY_MS = 86_400_000;
+
+export const COLLECTIONS: readonly CollectionSpec[] = [
+  // one record per turn, kept long enough to recompute any recent minute (a spool drained late, a restart)
+  { name: "turn_facts", timeField: "ts", indexes: [["gateway", "ts"]], retentionMs: 3 * DAY_MS },
+  { name: "metrics", timeField: "ts", indexes: [["gateway", "ts"], ["day"]] },
+];
