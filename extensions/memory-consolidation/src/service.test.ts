@@ -17,11 +17,13 @@ import {
   waitFor,
 } from "@clawscope/testing";
 import {
+  emitDiagnosticEvent,
   emitTrustedDiagnosticEvent,
   onInternalDiagnosticEvent,
   waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterEach, describe, expect, it } from "vitest";
+import type { HourSnapshot } from "./domain/hour-snapshot.js";
 import { latencyCount } from "./domain/latency-histogram.js";
 import type { MinuteRollup } from "./domain/minute-rollup.js";
 import type { TurnFact } from "./domain/turn-fact.js";
@@ -76,6 +78,7 @@ const health = async (host: FakeHost) =>
     store: { kind: string; reachable: boolean };
     collections: Record<string, number>;
     lastRollup: { at: string; minutes: number } | null;
+    lastSnapshot: { hour: string; takenAt: string } | null;
     pendingFacts: number;
   };
 
@@ -194,13 +197,76 @@ describe("clawscope-memory-consolidation", () => {
     expect(sum(rollups, "inputTokens")).toBe(100 + 200 + 50);
   });
 
+  it("takes one snapshot per hour with the hour's figures, percentiles and activity, also across a restart", async () => {
+    const clock = createManualClock(Date.now());
+    const first = await startGateway(clock);
+    for (const spec of TURNS.slice(0, 3)) await replayTurn(first, spec);
+    emitDiagnosticEvent({
+      type: "session.state",
+      sessionKey: "agent:main:s1",
+      state: "processing",
+      queueDepth: 3,
+    } as never);
+    emitDiagnosticEvent({ type: "queue.lane.dequeue", lane: "main", queueSize: 0, waitMs: 40 } as never);
+    emitDiagnosticEvent({ type: "queue.lane.dequeue", lane: "main", queueSize: 0, waitMs: 10 } as never);
+    emitTrustedDiagnosticEvent({
+      type: "tool.loop",
+      toolName: "web_search",
+      count: 4,
+      level: "warning",
+    } as never);
+    emitDiagnosticEvent({
+      type: "session.stuck",
+      sessionKey: "agent:main:s2",
+      state: "processing",
+      ageMs: 200_000,
+    } as never);
+    await waitForDiagnosticEventsDrained();
+    await waitFor(async () => (await health(first)).collections?.turn_facts === 3, 10_000);
+
+    const store = await openSameStore(first);
+    const facts = await store
+      .collection<TurnFact>("turn_facts")
+      .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    const hour = Math.floor((facts[0]?.ts ?? 0) / 3_600_000) * 3_600_000;
+    await clock.advance(hour + 3_600_000 + 10_000 - clock.now());
+    const snapshots = store.collection<HourSnapshot>("snapshots");
+    await waitFor(async () => (await snapshots.count()) === 1, 10_000);
+    const snapshot = await snapshots.get(`${facts[0]?.gateway}:${hour}`);
+    expect(snapshot?.totals.turns).toBe(3);
+    expect(snapshot?.totals.inputTokens).toBe(facts.reduce((total, fact) => total + fact.inputTokens, 0));
+    expect(snapshot?.by.model["other-model"]?.turns).toBe(1);
+    expect(snapshot?.latency.count).toBe(3);
+    expect(snapshot?.latency.p95Ms).toBeGreaterThanOrEqual(snapshot?.latency.p50Ms ?? 0);
+    expect(snapshot?.activity).toMatchObject({
+      sessions: { active: 1, stuck: 1 },
+      queue: { maxDepth: 3, waits: 2, totalWaitMs: 50, maxWaitMs: 40 },
+      toolLoops: 1,
+    });
+    expect(snapshot?.pack["clawscope-memory-consolidation"]?.state).toBe("running");
+    expect(snapshot?.process.rssBytes).toBeGreaterThan(0);
+    expect(snapshot?.versions["clawscope-memory-consolidation"]).toMatch(/^\d+\.\d+\.\d+/);
+    expect(snapshot?.configHash).toMatch(/^[0-9a-f]{16}$/);
+
+    // a restart inside the next hour: that hour gets its own snapshot, the first is not written twice
+    await first.stopServices();
+    const second = await startGateway(clock, first.stateDir);
+    await clock.advance(3_600_000);
+    await waitFor(async () => (await snapshots.count()) === 2, 10_000);
+    const all = await snapshots.find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    expect((await health(second)).lastSnapshot?.hour).toBe(new Date(hour + 3_600_000).toISOString());
+    expect(all.map((each) => each.ts)).toEqual([hour, hour + 3_600_000]);
+    expect(all[1]?.totals.turns).toBe(0);
+    await second.stopServices();
+  });
+
   it("answers its health route behind gateway auth", async () => {
     const clock = createManualClock(Date.now());
     const host = await startGateway(clock);
     expect((await host.callRoute("/api/persistence/health", { anonymous: true })).status).toBe(401);
     const answer = await health(host);
     expect(answer.store).toMatchObject({ kind: "sqlite", reachable: true });
-    expect(answer.collections).toEqual({ turn_facts: 0, metrics: 0 });
+    expect(answer.collections).toEqual({ turn_facts: 0, metrics: 0, snapshots: 0 });
     const post = await host.callRoute("/api/persistence/health", { method: "POST", body: "{}" });
     expect(post.status).toBe(405);
   });

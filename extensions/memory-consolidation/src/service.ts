@@ -5,10 +5,20 @@
  * the recent minutes that hold facts, so facts written just before a crash (or re-sent from the
  * spool after it) reach the rollups. Every write is idempotent: a fact by turn id, a rollup by
  * gateway, minute and dimensions.
+ *
+ * On the hour, a snapshot of the hour that ended: its figures from the rollups (the minutes still
+ * dirty are rolled up first), what the operational events said, the pack's health, the process,
+ * the versions and the config hash. Its id is the gateway and the hour: one per hour, also after a
+ * restart inside it.
  */
-import type { PackService, PackStartContext } from "@clawscope/kit";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { listRuntimes, type PackService, type PackStartContext } from "@clawscope/kit";
 import { openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
+import packageJson from "../package.json" with { type: "json" };
 import type { MemoryConfig } from "./config.js";
+import { toConfigHash } from "./domain/config-hash.js";
+import { createActivityTracker } from "./domain/hour-activity.js";
+import { type HourSnapshot, type PackHealthEntry, toHourSnapshot } from "./domain/hour-snapshot.js";
 import { MINUTE_MS, type TurnFact, toTurnFact } from "./domain/turn-fact.js";
 import { answerPersistenceHealth } from "./http/persistence-health.js";
 import { COLLECTIONS } from "./store/collections.js";
@@ -45,7 +55,7 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     },
   });
 
-  context.schedule("rollups", { every: "minute", at: ROLLUP_AT_MS }, async (run) => {
+  const rollUpDirty = async () => {
     if (scanPending) {
       const hours = config.recomputeHours ?? 3;
       const now = clock.now();
@@ -58,12 +68,54 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
       scanPending = false;
     }
     const minutes = [...dirty];
-    if (minutes.length === 0 || run.signal.aborted) return;
+    if (minutes.length === 0) return;
     await repository.rollUp(gateway.id, minutes);
     // only what was rolled up leaves the set: facts written meanwhile mark their minute again
     for (const minute of minutes) dirty.delete(minute);
     lastRollup = { at: clock.now(), minutes: minutes.length };
+  };
+  context.schedule("rollups", { every: "minute", at: ROLLUP_AT_MS }, (run) =>
+    run.signal.aborted ? undefined : rollUpDirty(),
+  );
+  const activity = createActivityTracker();
+  const eventLoop = monitorEventLoopDelay({ resolution: 20 });
+  eventLoop.enable();
+  context.own({ close: () => eventLoop.disable() }, "event-loop monitor");
+  const configHash = toConfigHash(config);
+  const snapshots = context.createPipeline<HourSnapshot>("memory-snapshots", {
+    send: toStoreSend(store.collection<HourSnapshot>("snapshots")),
   });
+  let lastSnapshot: { hour: number; at: number } | undefined;
+
+  context.schedule("snapshot", { every: "hour" }, async (run) => {
+    const hour = run.slot - HOUR_MS;
+    await rollUpDirty();
+    const rollups = await repository.rollups({ gateway: gateway.id, from: hour, to: run.slot });
+    const ns = eventLoop.count > 0 ? eventLoop.percentile(99) : Number.NaN;
+    eventLoop.reset();
+    const memory = process.memoryUsage();
+    const snapshot = toHourSnapshot({
+      gateway: gateway.id,
+      hour,
+      takenAt: clock.now(),
+      rollups,
+      activity: activity.read(hour),
+      pack: readPackHealth(),
+      process: {
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        eventLoopDelayP99Ms: Number.isFinite(ns) ? Math.round(ns / 1e4) / 100 : null,
+      },
+      versions: {
+        [context.pluginId]: packageJson.version,
+        node: process.versions.node,
+      },
+      configHash,
+    });
+    snapshots.enqueue(snapshot.id, snapshot);
+    lastSnapshot = { hour, at: clock.now() };
+  });
+
   context.schedule("retention", { every: "hour", at: ":07" }, async () => {
     const removed = await store.applyRetention();
     const total = Object.values(removed).reduce((sum, count) => sum + count, 0);
@@ -74,11 +126,20 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     answerPersistenceHealth(request, store, () => ({
       gateway,
       lastRollup,
+      lastSnapshot: async () => {
+        const [newest] = await store
+          .collection<HourSnapshot>("snapshots")
+          .find({ where: { gateway: gateway.id }, sort: { field: "ts", order: "desc" }, limit: 1 });
+        return newest ? { ts: newest.ts, takenAt: newest.takenAt } : undefined;
+      },
       pendingFacts: pipeline.stats().pendingMemory + pipeline.stats().pendingSpool,
     })),
   );
 
   return {
+    onEvent(event) {
+      activity.add(event);
+    },
     onTurn(turn) {
       facts += 1;
       pipeline.enqueue(turn.id, toTurnFact(turn, gateway.id));
@@ -88,6 +149,29 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
       facts,
       dirtyMinutes: dirty.size,
       ...(lastRollup ? { lastRollupAt: lastRollup.at } : {}),
+      ...(lastSnapshot ? { lastSnapshotHour: lastSnapshot.hour } : {}),
     }),
   };
+}
+
+/** Every clawscope extension's health in this process, as the snapshot keeps it. */
+function readPackHealth(): Record<string, PackHealthEntry> {
+  const pack: Record<string, PackHealthEntry> = {};
+  for (const runtime of listRuntimes()) {
+    try {
+      const health = runtime.health();
+      pack[runtime.pluginId] = {
+        state: health.state,
+        exported: health.export.exported,
+        retried: health.export.retried,
+        spooled: health.export.spooled,
+        pending: health.export.pending,
+        dropped: health.export.dropped,
+        ...(health.lastError ? { lastError: health.lastError.message } : {}),
+      };
+    } catch {
+      // one extension's broken health does not cost the snapshot
+    }
+  }
+  return pack;
 }

@@ -5,6 +5,8 @@ import type { Store } from "@clawscope/store";
 export interface PersistenceFacts {
   gateway: { name: string; id: string };
   lastRollup: { at: number; minutes: number } | undefined;
+  /** The newest snapshot this gateway stored (read from the store). */
+  lastSnapshot: () => Promise<{ ts: number; takenAt: number } | undefined>;
   pendingFacts: number;
 }
 
@@ -23,6 +25,14 @@ export async function answerPersistenceHealth(
     countError = error instanceof Error ? error.message : String(error);
   }
   const known = facts();
+  let lastSnapshot: { ts: number; takenAt: number } | undefined;
+  if (countError === undefined) {
+    try {
+      lastSnapshot = await known.lastSnapshot();
+    } catch {
+      // the counts answered a moment ago: a failure here is the same outage, already reported
+    }
+  }
   return {
     status: 200,
     json: {
@@ -39,6 +49,12 @@ export async function answerPersistenceHealth(
       collections: collections ?? null,
       lastRollup: known.lastRollup
         ? { at: new Date(known.lastRollup.at).toISOString(), minutes: known.lastRollup.minutes }
+        : null,
+      lastSnapshot: lastSnapshot
+        ? {
+            hour: new Date(lastSnapshot.ts).toISOString(),
+            takenAt: new Date(lastSnapshot.takenAt).toISOString(),
+          }
         : null,
       pendingFacts: known.pendingFacts,
     },

@@ -7,4 +7,6 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
   // one record per turn, kept long enough to recompute any recent minute (a spool drained late, a restart)
   { name: "turn_facts", timeField: "ts", indexes: [["gateway", "ts"]], retentionMs: 3 * DAY_MS },
   { name: "metrics", timeField: "ts", indexes: [["gateway", "ts"], ["day"]] },
+  // one record per gateway and hour
+  { name: "snapshots", timeField: "ts", indexes: [["gateway", "ts"]] },
 ];
