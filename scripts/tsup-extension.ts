@@ -20,6 +20,8 @@ export function defineExtensionBuild(overrides: Options = {}) {
     dts: false,
     noExternal: [/^@clawscope\//],
     external: ["openclaw", /^openclaw\//],
+    // keep `node:` on builtins: `node:sqlite` (the store's default) has no name without it
+    removeNodeProtocol: false,
     ...overrides,
   });
 }

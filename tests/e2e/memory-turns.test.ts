@@ -1,0 +1,149 @@
+/**
+ * Issue 12, end to end on the real gateway: a plain turn, a tool turn and a provider 400 in one
+ * session become turn facts and minute rollups in the memory extension's embedded SQLite store,
+ * whose token and cost totals equal the gateway's own `sessions.usage`; the persistence health
+ * route is served on the gateway's port behind gateway auth.
+ */
+import { openStore, type Store } from "@clawscope/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GatewayHandle, startGateway } from "./harness/gateway.js";
+import { chatCompletion, waitFor } from "./harness/gateway-client.js";
+import { type GatewaySessionUsage, waitForSessionUsage } from "./harness/gateway-usage.js";
+import { memoryPlugin, memoryStoreFile } from "./harness/memory-plugin.js";
+import { ECHO_TOOL_PLUGIN } from "./harness/plugin-fixtures.js";
+
+const SESSION = "memory-turns";
+
+/** The figures of a minute rollup this test reads (the store's records, as written). */
+type RollupView = {
+  id: string;
+  ts: number;
+  gateway: string;
+  model: string | null;
+  outcome: string | null;
+  turns: number;
+  failedModelCalls: number;
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costProviderUsd: number;
+  costEstimatedUsd: number;
+  costUnknownTurns: number;
+  latency: { counts: Record<string, number> };
+};
+
+interface HealthView {
+  store: { kind: string; reachable: boolean };
+  collections: Record<string, number> | null;
+  lastRollup: { at: string; minutes: number } | null;
+  pendingFacts: number;
+}
+
+describe("clawscope-memory-consolidation on the real gateway", () => {
+  let gateway: GatewayHandle;
+  let usage: GatewaySessionUsage;
+  let store: Store;
+
+  const readHealth = async (token?: string): Promise<{ status: number; body: HealthView | undefined }> => {
+    const response = await fetch(`${gateway.baseUrl}/api/persistence/health`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    const text = await response.text();
+    let body: HealthView | undefined;
+    try {
+      body = JSON.parse(text) as HealthView;
+    } catch {}
+    return { status: response.status, body };
+  };
+
+  beforeAll(async () => {
+    gateway = await startGateway({
+      plugins: [
+        memoryPlugin({ flushIntervalMs: 200, settleMs: 300, gatewayName: "e2e-memory" }),
+        ECHO_TOOL_PLUGIN,
+      ],
+    });
+    const statuses: number[] = [];
+    for (const content of ["hello memory", "please USE_TOOL now", "FAIL_400 please"])
+      statuses.push((await chatCompletion(gateway, { sessionKey: SESSION, content })).status);
+    expect(statuses).toEqual([200, 200, 400]);
+    usage = await waitForSessionUsage(
+      gateway,
+      SESSION,
+      (entry) => entry.messageCounts?.assistant === 4,
+      60_000,
+    );
+    // the facts are written through the pipeline within a second; the minute's rollup 5 s after it ends
+    await waitFor(
+      async () => {
+        const { body } = await readHealth(gateway.token);
+        return body?.collections?.turn_facts === 3 && body.pendingFacts === 0 && body.lastRollup !== null
+          ? body
+          : undefined;
+      },
+      150_000,
+      1000,
+      "three turn facts written and a rollup run",
+    );
+    store = await openStore({
+      kind: "sqlite",
+      path: memoryStoreFile(gateway),
+      collections: [{ name: "metrics" }, { name: "turn_facts" }],
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await store?.close();
+    await gateway?.close();
+  });
+
+  it("keeps minute rollups whose tokens and cost equal the gateway's sessions.usage", async () => {
+    // the rollup of the turns' last minute may still be due: wait until the rollups hold all three
+    const rollups = await waitFor(
+      async () => {
+        const found = await store
+          .collection<RollupView & { id: string }>("metrics")
+          .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+        return found.reduce((total, rollup) => total + rollup.turns, 0) === 3 ? found : undefined;
+      },
+      90_000,
+      1000,
+      "rollups of all three turns",
+    );
+    const sum = (pick: (rollup: RollupView) => number) =>
+      rollups.reduce((total, rollup) => total + pick(rollup), 0);
+    expect({
+      input: sum((rollup) => rollup.inputTokens),
+      output: sum((rollup) => rollup.outputTokens),
+      cacheRead: sum((rollup) => rollup.cacheReadTokens),
+      cacheWrite: sum((rollup) => rollup.cacheWriteTokens),
+    }).toEqual({
+      input: usage.input,
+      output: usage.output,
+      cacheRead: usage.cacheRead,
+      cacheWrite: usage.cacheWrite,
+    });
+    expect(usage.missingCostEntries).toBe(0);
+    expect(
+      Math.abs(sum((rollup) => rollup.costProviderUsd + rollup.costEstimatedUsd) - usage.totalCost),
+    ).toBeLessThan(1e-12);
+    expect(sum((rollup) => rollup.toolCalls)).toBe(usage.toolUsage?.totalCalls ?? -1);
+    const failed = rollups.filter((rollup) => rollup.outcome === "error");
+    expect(failed.reduce((total, rollup) => total + rollup.turns, 0)).toBe(1);
+    expect(sum((rollup) => Object.values(rollup.latency.counts).reduce((a, b) => a + b, 0))).toBe(3);
+    for (const rollup of rollups) {
+      expect(rollup.ts % 60_000).toBe(0);
+      expect(rollup.gateway).toMatch(/^e2e-memory/);
+    }
+  });
+
+  it("serves /api/persistence/health behind gateway auth", async () => {
+    expect((await readHealth()).status).toBe(401);
+    const { status, body } = await readHealth(gateway.token);
+    expect(status).toBe(200);
+    expect(body?.store).toMatchObject({ kind: "sqlite", reachable: true });
+    expect(body?.collections?.turn_facts).toBe(3);
+  });
+});
