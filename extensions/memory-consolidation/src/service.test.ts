@@ -3,6 +3,8 @@
  * scheduler on a manual clock: turns become facts, the minute job rolls them up, and the rollups
  * equal the gateway's own figures — also after a restart with facts written twice.
  */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createPackPlugin, type SubscribeToBus } from "@clawscope/kit";
 import { openStore, type Store } from "@clawscope/store";
@@ -38,7 +40,11 @@ afterEach(async () => {
   for (const host of hosts.splice(0)) await host.cleanup();
 });
 
-async function startGateway(clock: ManualClock, stateDir?: string): Promise<FakeHost> {
+async function startGateway(
+  clock: ManualClock,
+  stateDir?: string,
+  config: Record<string, unknown> = {},
+): Promise<FakeHost> {
   const entry = () =>
     createPackPlugin(createMemoryPluginSpec(), {
       subscribe: onInternalDiagnosticEvent as SubscribeToBus,
@@ -46,7 +52,7 @@ async function startGateway(clock: ManualClock, stateDir?: string): Promise<Fake
     });
   const host = await createFakeHost(entry, {
     ...(stateDir ? { stateDir } : {}),
-    pluginConfig: { flushIntervalMs: 100, settleMs: 50, gatewayName: "gw-test" },
+    pluginConfig: { flushIntervalMs: 100, settleMs: 50, gatewayName: "gw-test", ...config },
     hostConfig: { agents: { list: [{ id: "main" }] } },
   });
   hosts.push(host);
@@ -258,6 +264,63 @@ describe("clawscope-memory-consolidation", () => {
     expect(all.map((each) => each.ts)).toEqual([hour, hour + 3_600_000]);
     expect(all[1]?.totals.turns).toBe(0);
     await second.stopServices();
+  });
+
+  it("keeps facts in the spool while the store cannot be opened, and rolls them up once it can", async () => {
+    const clock = createManualClock(Date.now());
+    const dir = await mkdtemp(path.join(tmpdir(), "clawscope-memory-down-"));
+    // the store's folder is a file: nothing can be created there until it is removed
+    const blocker = path.join(dir, "blocked");
+    await writeFile(blocker, "not a folder");
+    const host = await startGateway(clock, undefined, {
+      store: { path: path.join(blocker, "store.sqlite") },
+    });
+    try {
+      for (const spec of TURNS.slice(0, 2)) await replayTurn(host, spec);
+      await waitFor(async () => {
+        const answer = await health(host);
+        return answer.store.reachable === false && answer.pendingFacts === 2;
+      }, 10_000);
+      expect(host.logs.messages().some((line) => line.includes(blocker))).toBe(true);
+
+      await rm(blocker);
+      // the store is tried again at most every 5 s of its clock
+      await clock.advance(10_000);
+      await waitFor(async () => (await health(host)).collections?.turn_facts === 2, 20_000);
+      await clock.advance(60_000);
+      await waitFor(async () => (await health(host)).lastRollup !== null, 10_000);
+      const store = await openStore({
+        kind: "sqlite",
+        path: path.join(blocker, "store.sqlite"),
+        collections: COLLECTIONS,
+      });
+      stores.push(store);
+      const rollups = await store
+        .collection<MinuteRollup>("metrics")
+        .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+      expect(sum(rollups, "turns")).toBe(2);
+      expect(sum(rollups, "inputTokens")).toBe(100 + 200 + 50);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("moves a corrupt store file aside, says where, and keeps counting turns in a new one", async () => {
+    const clock = createManualClock(Date.now());
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-memory-corrupt-"));
+    const pluginDir = path.join(stateDir, "plugins", "clawscope-memory-consolidation");
+    await mkdir(pluginDir, { recursive: true });
+    await writeFile(path.join(pluginDir, "store.sqlite"), "this is not a SQLite database ".repeat(200));
+    const host = await startGateway(clock, stateDir);
+    await replayTurn(host, TURNS[0] as TurnSpec);
+    await waitFor(async () => (await health(host)).collections?.turn_facts === 1, 10_000);
+    const answer = (await host.callRoute("/api/persistence/health")).json as {
+      store: { movedAside?: string };
+    };
+    expect(answer.store.movedAside).toMatch(/store\.sqlite/);
+    expect(host.logs.messages().some((line) => line.includes(answer.store.movedAside ?? "?"))).toBe(true);
+    await clock.advance(60_000);
+    await waitFor(async () => (await health(host)).lastRollup !== null, 10_000);
   });
 
   it("answers its health route behind gateway auth", async () => {
