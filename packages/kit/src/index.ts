@@ -111,6 +111,8 @@ export type { GatewayIdentity, OwnedResource } from "./runtime/pack-service.js";
 export { listRuntimes, readRuntime } from "./runtime/runtime-registry.js";
 export {
   createScheduler,
+  type SlotCalendar,
+  toSlots,
   type ScheduledJob,
   type ScheduledRun,
   type ScheduleEvery,

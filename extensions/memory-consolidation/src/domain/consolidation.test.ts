@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { toConsolidation } from "./consolidation.js";
+import { createWindowFold, foldRollup, type WindowFold } from "./day-fold.js";
+import { type MinuteRollup, toMinuteRollups } from "./minute-rollup.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const DAY0 = Date.UTC(2026, 10, 20);
+
+/** One rollup record: a minute of one model's traffic. */
+function rollup(ts: number, model: string, turns: number, costUsd: number, failed = 0): MinuteRollup {
+  const [record] = toMinuteRollups("gw-a", ts, [
+    {
+      group: {
+        agent: "main",
+        provider: "openai",
+        model,
+        channel: "webchat",
+        outcome: "success",
+        latencyBucket: 30,
+      },
+      count: turns,
+      sums: {
+        turns,
+        modelCalls: turns,
+        failedModelCalls: failed,
+        inputTokens: turns * 100,
+        outputTokens: turns * 20,
+        costProviderUsd: costUsd,
+      },
+    },
+  ]);
+  if (!record) throw new Error("no rollup");
+  return record;
+}
+
+/** A day of steady traffic: every hour 10 turns of gpt-small at about 0.10 $ (a little noise). */
+function steadyDay(start: number): WindowFold {
+  const fold = createWindowFold();
+  for (let hour = 0; hour < 24; hour += 1) {
+    const noise = ((hour * 7 + start / DAY) % 5) / 500;
+    foldRollup(fold, rollup(start + hour * HOUR, "gpt-small", 10, 0.1 + noise));
+  }
+  return fold;
+}
+
+describe("toConsolidation", () => {
+  const baselineDays = Array.from({ length: 7 }, (_, index) => steadyDay(DAY0 - (index + 2) * DAY));
+  const previousDay = steadyDay(DAY0 - DAY);
+
+  it("names a planted cost spike and the model that drove it, and nothing on steady hours", () => {
+    const day = steadyDay(DAY0);
+    // 14:00: a new, expensive model burns 3 $
+    foldRollup(day, rollup(DAY0 + 14 * HOUR + 5 * 60_000, "gpt-big", 4, 3));
+    const record = toConsolidation({
+      scope: "fleet",
+      date: "2026-11-20",
+      timeZone: "UTC",
+      from: DAY0,
+      to: DAY0 + DAY,
+      createdAt: DAY0 + DAY + HOUR,
+      day,
+      previousDay,
+      baselineDays,
+      budget: { dailyUsd: 2, monthlyUsd: 100 },
+      month: { toDateUsd: 60, dayOfMonth: 20, daysInMonth: 30 },
+    });
+    const cost = record.anomalies.filter((anomaly) => anomaly.kind === "cost");
+    expect(cost).toHaveLength(1);
+    expect(cost[0]?.hour).toBe(new Date(DAY0 + 14 * HOUR).toISOString());
+    expect(cost[0]?.driver).toMatchObject({ dimension: "model", value: "gpt-big" });
+    expect(cost[0]?.score).toBeGreaterThan(3.5);
+    expect(record.anomalyMethod).toMatch(/median/);
+    expect(record.newValues.model).toEqual(["gpt-big"]);
+    expect(record.totals.turns).toBe(24 * 10 + 4);
+    expect(record.totals.costUsd).toBeGreaterThan(5);
+    expect(record.change.vsPreviousDay.costUsd).toBeGreaterThan(1);
+    expect(record.by.model.map((row) => row.value)).toEqual(["gpt-big", "gpt-small"]);
+    expect(record.budget).toMatchObject({
+      overDaily: true,
+      overMonthly: false,
+      projectedMonthUsd: 90,
+      projectedOverMonthly: false,
+    });
+    expect(record.summary).toMatch(/OVER BUDGET/);
+    expect(record.id).toBe("fleet:2026-11-20");
+  });
+
+  it("finds no anomaly in a day like its baseline", () => {
+    const record = toConsolidation({
+      scope: "fleet",
+      date: "2026-11-20",
+      timeZone: "UTC",
+      from: DAY0,
+      to: DAY0 + DAY,
+      createdAt: DAY0 + DAY,
+      day: steadyDay(DAY0),
+      previousDay,
+      baselineDays,
+      budget: {},
+      month: { toDateUsd: 2, dayOfMonth: 20, daysInMonth: 30 },
+    });
+    expect(record.anomalies).toEqual([]);
+    expect(record.newValues.model).toEqual([]);
+    expect(record.budget).toMatchObject({ dailyUsd: null, overDaily: false });
+  });
+
+  it("says so when a day had no traffic", () => {
+    const record = toConsolidation({
+      scope: "gw-a",
+      date: "2026-11-20",
+      timeZone: "UTC",
+      from: DAY0,
+      to: DAY0 + DAY,
+      createdAt: DAY0 + DAY,
+      day: createWindowFold(),
+      previousDay: createWindowFold(),
+      baselineDays: [],
+      budget: {},
+      month: { toDateUsd: 0, dayOfMonth: 20, daysInMonth: 30 },
+    });
+    expect(record.noTraffic).toBe(true);
+    expect(record.summary).toBe("2026-11-20: no traffic (gw-a).");
+    expect(record.anomalies).toEqual([]);
+    expect(record.change.vsPreviousDay.turns).toBeNull();
+  });
+});
