@@ -23,6 +23,41 @@ export const configDefinition = defineConfig({
     max: 72,
     advanced: true,
   }),
+  consolidation: field.object({
+    description:
+      "The daily consolidation of the previous day: totals and changes by agent, provider, model, channel and outcome, anomalous hours, budget.",
+    fields: {
+      at: field.string({
+        description: "When it runs each day, `HH:MM` in `timeZone` (default `01:00`).",
+        default: "01:00",
+        minLength: 4,
+        maxLength: 5,
+      }),
+      timeZone: field.string({
+        description:
+          "The IANA time zone whose days are consolidated and in which `at` is read (default `UTC`).",
+        default: "UTC",
+        minLength: 1,
+        maxLength: 64,
+      }),
+      catchUpDays: field.integer({
+        description:
+          "Days that ended while no gateway consolidated them (it was down at `at`) are consolidated later, oldest first, back to this many days.",
+        min: 0,
+        max: 90,
+        default: 7,
+      }),
+      dailyBudgetUsd: field.number({
+        description: "A day's budget in USD: a consolidation over it is marked over budget.",
+        min: 0,
+      }),
+      monthlyBudgetUsd: field.number({
+        description:
+          "A month's budget in USD: the consolidation shows the month's burn so far and its projected month-end spend against it.",
+        min: 0,
+      }),
+    },
+  }),
 });
 
 export type MemoryConfig = ConfigOf<typeof configDefinition>;

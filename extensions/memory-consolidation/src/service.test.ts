@@ -25,9 +25,11 @@ import {
   waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Consolidation } from "./domain/consolidation.js";
 import type { HourSnapshot } from "./domain/hour-snapshot.js";
 import { latencyCount } from "./domain/latency-histogram.js";
 import type { MinuteRollup } from "./domain/minute-rollup.js";
+import { makeRollup } from "./domain/rollup-fixture.js";
 import type { TurnFact } from "./domain/turn-fact.js";
 import { createMemoryPluginSpec } from "./plugin-spec.js";
 import { COLLECTIONS } from "./store/collections.js";
@@ -323,13 +325,108 @@ describe("clawscope-memory-consolidation", () => {
     await waitFor(async () => (await health(host)).lastRollup !== null, 10_000);
   });
 
+  it("consolidates missed days at start and yesterday at 01:00, naming a planted cost spike and its model; a rerun replaces", async () => {
+    const HOUR = 3_600_000;
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-memory-days-"));
+    const pluginDir = path.join(stateDir, "plugins", "clawscope-memory-consolidation");
+    await mkdir(pluginDir, { recursive: true });
+    // nine days of steady rollups, written as a gateway of the fleet did, with a spike yesterday at 14:00
+    const seeded = await openStore({
+      kind: "sqlite",
+      path: path.join(pluginDir, "store.sqlite"),
+      collections: COLLECTIONS,
+    });
+    const records: MinuteRollup[] = [];
+    const rollupOf = (ts: number, model: string, turns: number, cost: number) => [
+      makeRollup("gw-seed@0000", ts, model, { turns, costUsd: cost }),
+    ];
+    for (let day = 1; day <= 9; day += 1)
+      for (let hour = 0; hour < 24; hour += 1)
+        records.push(
+          ...rollupOf(
+            today - day * 86_400_000 + hour * HOUR,
+            "gpt-small",
+            10,
+            0.1 + ((hour + day) % 3) / 1000,
+          ),
+        );
+    records.push(...rollupOf(today - 86_400_000 + 14 * HOUR + 60_000, "gpt-big", 5, 4));
+    await seeded.collection<MinuteRollup>("metrics").upsert(records);
+    await seeded.close();
+
+    const clock = createManualClock(today + 30 * 60_000);
+    const host = await startGateway(clock, stateDir, { consolidation: { dailyBudgetUsd: 3 } });
+    const fleet = async (date: string) =>
+      (await host.callRoute(`/api/consolidation/${date}`)).json as Consolidation & { error?: string };
+    const dateOf = (time: number) => new Date(time).toISOString().slice(0, 10);
+    const yesterday = dateOf(today - 86_400_000);
+
+    // within a minute of start: the seven due days before yesterday (yesterday is due at 01:00)
+    await clock.advance(60_000);
+    await waitFor(async () => (await fleet(dateOf(today - 2 * 86_400_000))).date !== undefined, 10_000);
+    expect((await host.callRoute(`/api/consolidation/${yesterday}`)).status).toBe(404);
+    const older = await fleet(dateOf(today - 2 * 86_400_000));
+    expect(older.totals.turns).toBe(240);
+    expect(older.anomalies).toEqual([]);
+
+    await clock.advance(31 * 60_000);
+    await waitFor(
+      async () => (await host.callRoute(`/api/consolidation/${yesterday}`)).status === 200,
+      10_000,
+    );
+    const record = await fleet(yesterday);
+    expect(record.totals.turns).toBe(245);
+    expect(record.totals.costUsd).toBeCloseTo(
+      records
+        .filter((each) => each.ts >= today - 86_400_000)
+        .reduce((sum, each) => sum + each.costProviderUsd, 0),
+      9,
+    );
+    const spike = record.anomalies.find((anomaly) => anomaly.kind === "cost");
+    expect(spike?.hour).toBe(new Date(today - 86_400_000 + 14 * HOUR).toISOString());
+    expect(spike?.driver).toMatchObject({ dimension: "model", value: "gpt-big" });
+    expect(record.budget.overDaily).toBe(true);
+    expect(record.newValues.model).toEqual(["gpt-big"]);
+    const perGateway = (await host.callRoute(`/api/consolidation/${yesterday}?scope=gw-seed@0000`))
+      .json as Consolidation;
+    expect(perGateway.totals.turns).toBe(245);
+
+    const markdown = await host.callRoute("/api/consolidation/latest?format=markdown");
+    expect(markdown.status).toBe(200);
+    expect(markdown.body).toContain("gpt-big");
+    expect(markdown.body).toContain("OVER BUDGET");
+
+    // run again: replaced, not duplicated
+    const rerun = await host.callRoute("/api/consolidation/run", {
+      method: "POST",
+      body: JSON.stringify({ date: yesterday }),
+    });
+    expect(rerun.status).toBe(200);
+    const direct = await openSameStore(host);
+    expect(await direct.collection("consolidations").count({ where: { scope: "fleet" } })).toBe(8);
+
+    // bad requests: one line naming the parameter
+    const badDate = await host.callRoute("/api/consolidation/2026-13-45");
+    expect(badDate.status).toBe(400);
+    expect((await host.callRoute("/api/consolidation/latest?format=pdf")).json).toEqual({
+      error: 'parameter "format" must be json or markdown, not "pdf"',
+    });
+    const future = await host.callRoute("/api/consolidation/run", {
+      method: "POST",
+      body: JSON.stringify({ date: dateOf(today) }),
+    });
+    expect(future.status).toBe(400);
+    expect((await host.callRoute("/api/consolidation/latest", { anonymous: true })).status).toBe(401);
+  });
+
   it("answers its health route behind gateway auth", async () => {
     const clock = createManualClock(Date.now());
     const host = await startGateway(clock);
     expect((await host.callRoute("/api/persistence/health", { anonymous: true })).status).toBe(401);
     const answer = await health(host);
     expect(answer.store).toMatchObject({ kind: "sqlite", reachable: true });
-    expect(answer.collections).toEqual({ turn_facts: 0, metrics: 0, snapshots: 0 });
+    expect(answer.collections).toEqual({ turn_facts: 0, metrics: 0, snapshots: 0, consolidations: 0 });
     const post = await host.callRoute("/api/persistence/health", { method: "POST", body: "{}" });
     expect(post.status).toBe(405);
   });

@@ -10,21 +10,31 @@
  * dirty are rolled up first), what the operational events said, the pack's health, the process,
  * the versions and the config hash. Its id is the gateway and the hour: one per hour, also after a
  * restart inside it.
+ *
+ * Each day at `consolidation.at` in its time zone (01:00 UTC by default), the previous day is
+ * consolidated for the fleet and for each gateway; days no gateway consolidated (all were down, or
+ * the one holding the day's lease died) are caught up at start and every hour, oldest first.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { listRuntimes, type PackService, type PackStartContext } from "@clawscope/kit";
 import { openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
 import packageJson from "../package.json" with { type: "json" };
 import type { MemoryConfig } from "./config.js";
+import { createConsolidator } from "./consolidator.js";
 import { toConfigHash } from "./domain/config-hash.js";
 import { createActivityTracker } from "./domain/hour-activity.js";
 import { type HourSnapshot, type PackHealthEntry, toHourSnapshot } from "./domain/hour-snapshot.js";
 import { MINUTE_MS, type TurnFact, toTurnFact } from "./domain/turn-fact.js";
+import { answerConsolidation, CONSOLIDATION_ROUTE } from "./http/consolidation-routes.js";
 import { answerPersistenceHealth } from "./http/persistence-health.js";
 import { COLLECTIONS } from "./store/collections.js";
+import { createConsolidationRepository } from "./store/consolidation-repository.js";
 import { createRollupRepository } from "./store/rollup-repository.js";
 
-export const MEMORY_ROUTES = [{ path: "/api/persistence/health" }];
+export const MEMORY_ROUTES = [
+  { path: "/api/persistence/health" },
+  { path: CONSOLIDATION_ROUTE, match: "prefix" as const },
+];
 
 /** Seconds after each minute the rollup runs: the pipeline has had time to write the minute's last facts. */
 const ROLLUP_AT_MS = 5_000;
@@ -74,9 +84,36 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     for (const minute of minutes) dirty.delete(minute);
     lastRollup = { at: clock.now(), minutes: minutes.length };
   };
-  context.schedule("rollups", { every: "minute", at: ROLLUP_AT_MS }, (run) =>
-    run.signal.aborted ? undefined : rollUpDirty(),
-  );
+  const consolidationConfig = config.consolidation ?? {};
+  const consolidations = createConsolidationRepository(store);
+  const consolidator = createConsolidator({
+    store,
+    repository: consolidations,
+    holder: gateway.id,
+    at: consolidationConfig.at ?? "01:00",
+    timeZone: consolidationConfig.timeZone ?? "UTC",
+    catchUpDays: consolidationConfig.catchUpDays ?? 7,
+    budget: {
+      ...(consolidationConfig.dailyBudgetUsd !== undefined
+        ? { dailyUsd: consolidationConfig.dailyBudgetUsd }
+        : {}),
+      ...(consolidationConfig.monthlyBudgetUsd !== undefined
+        ? { monthlyUsd: consolidationConfig.monthlyBudgetUsd }
+        : {}),
+    },
+    now: () => clock.now(),
+    logger,
+  });
+  // days missed while no gateway ran are consolidated within a minute of the next start
+  let catchUpPending = true;
+  context.schedule("rollups", { every: "minute", at: ROLLUP_AT_MS }, async (run) => {
+    if (run.signal.aborted) return;
+    await rollUpDirty();
+    if (catchUpPending) {
+      await consolidator.catchUp();
+      catchUpPending = false;
+    }
+  });
   const activity = createActivityTracker();
   const eventLoop = monitorEventLoopDelay({ resolution: 20 });
   eventLoop.enable();
@@ -115,6 +152,22 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     snapshots.enqueue(snapshot.id, snapshot);
     lastSnapshot = { hour, at: clock.now() };
   });
+
+  const consolidationJob = async () => {
+    // the last minutes of the day must be in the rollups before the day is read
+    await rollUpDirty();
+    await consolidator.catchUp();
+  };
+  context.schedule(
+    "consolidation",
+    { every: "day", at: consolidationConfig.at ?? "01:00", timeZone: consolidationConfig.timeZone ?? "UTC" },
+    consolidationJob,
+  );
+  // days missed while this gateway (or the one that took them) was down: at the next hour, oldest first
+  context.schedule("consolidation-catch-up", { every: "hour", at: ":20" }, consolidationJob);
+  context.registerHttpRoute(CONSOLIDATION_ROUTE, (request) =>
+    answerConsolidation(request, consolidations, consolidator, () => clock.now()),
+  );
 
   context.schedule("retention", { every: "hour", at: ":07" }, async () => {
     const removed = await store.applyRetention();

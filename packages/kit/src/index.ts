@@ -111,8 +111,6 @@ export type { GatewayIdentity, OwnedResource } from "./runtime/pack-service.js";
 export { listRuntimes, readRuntime } from "./runtime/runtime-registry.js";
 export {
   createScheduler,
-  type SlotCalendar,
-  toSlots,
   type ScheduledJob,
   type ScheduledRun,
   type ScheduleEvery,
@@ -120,7 +118,9 @@ export {
   type Scheduler,
   type SchedulerClock,
   type ScheduleStats,
+  type SlotCalendar,
   systemClock,
+  toSlots,
 } from "./runtime/scheduler.js";
 export { resolveGatewayIdentity } from "./runtime/start-context.js";
 export { readHealthFiles } from "./runtime/status-file.js";

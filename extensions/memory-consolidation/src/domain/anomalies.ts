@@ -56,7 +56,7 @@ export function medianAbsoluteDeviation(values: readonly number[], center = medi
   return median(values.map((value) => Math.abs(value - center)));
 }
 
-function valueOf(kind: AnomalyKind, hour: HourFold): number | undefined {
+function hourFigure(kind: AnomalyKind, hour: HourFold): number | undefined {
   if (kind === "p95_latency") return latencyPercentile(hour.latency, 95);
   if (kind === "error_rate" && hour.figures.modelCalls === 0) return undefined;
   return PICK[kind](hour.figures);
@@ -75,7 +75,7 @@ export function findAnomalies(
   if (baselineHours === 0) return anomalies;
   for (const kind of ["cost", "tokens", "error_rate", "p95_latency"] as const) {
     const values = baseline
-      .map((hour) => valueOf(kind, hour))
+      .map((hour) => hourFigure(kind, hour))
       .filter((value): value is number => value !== undefined);
     // hours without any traffic are zero cost and zero tokens
     if (kind === "cost" || kind === "tokens") while (values.length < baselineHours) values.push(0);
@@ -83,7 +83,7 @@ export function findAnomalies(
     const center = median(values);
     const mad = Math.max(medianAbsoluteDeviation(values, center), center * 0.05, ABSOLUTE_FLOOR[kind] / 10);
     for (const [hourStart, hour] of [...day.entries()].sort((a, b) => a[0] - b[0])) {
-      const value = valueOf(kind, hour);
+      const value = hourFigure(kind, hour);
       if (value === undefined || value - center < ABSOLUTE_FLOOR[kind]) continue;
       const score = (0.6745 * (value - center)) / mad;
       if (score <= Z_THRESHOLD) continue;

@@ -1,38 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { toConsolidation } from "./consolidation.js";
 import { createWindowFold, foldRollup, type WindowFold } from "./day-fold.js";
-import { type MinuteRollup, toMinuteRollups } from "./minute-rollup.js";
+import { makeRollup } from "./rollup-fixture.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const DAY0 = Date.UTC(2026, 10, 20);
 
-/** One rollup record: a minute of one model's traffic. */
-function rollup(ts: number, model: string, turns: number, costUsd: number, failed = 0): MinuteRollup {
-  const [record] = toMinuteRollups("gw-a", ts, [
-    {
-      group: {
-        agent: "main",
-        provider: "openai",
-        model,
-        channel: "webchat",
-        outcome: "success",
-        latencyBucket: 30,
-      },
-      count: turns,
-      sums: {
-        turns,
-        modelCalls: turns,
-        failedModelCalls: failed,
-        inputTokens: turns * 100,
-        outputTokens: turns * 20,
-        costProviderUsd: costUsd,
-      },
-    },
-  ]);
-  if (!record) throw new Error("no rollup");
-  return record;
-}
+const rollup = (ts: number, model: string, turns: number, costUsd: number) =>
+  makeRollup("gw-a", ts, model, { turns, costUsd });
 
 /** A day of steady traffic: every hour 10 turns of gpt-small at about 0.10 $ (a little noise). */
 function steadyDay(start: number): WindowFold {

@@ -9,4 +9,6 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
   { name: "metrics", timeField: "ts", indexes: [["gateway", "ts"], ["day"]] },
   // one record per gateway and hour
   { name: "snapshots", timeField: "ts", indexes: [["gateway", "ts"]] },
+  // one record per scope (the fleet, or a gateway) and day
+  { name: "consolidations", timeField: "ts", indexes: [["scope", "ts"], ["date"]] },
 ];
