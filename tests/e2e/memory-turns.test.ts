@@ -146,4 +146,18 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     expect(body?.store).toMatchObject({ kind: "sqlite", reachable: true });
     expect(body?.collections?.turn_facts).toBe(3);
   });
+
+  it("serves the consolidation routes on the gateway's port, behind gateway auth", async () => {
+    const url = `${gateway.baseUrl}/api/consolidation/latest`;
+    expect((await fetch(url)).status).toBe(401);
+    const latest = await fetch(url, { headers: { authorization: `Bearer ${gateway.token}` } });
+    // no day has ended since this gateway started: nothing consolidated yet, said in JSON
+    expect(latest.status).toBe(404);
+    expect(await latest.json()).toMatchObject({ error: expect.stringMatching(/no consolidation/) });
+    const bad = await fetch(`${gateway.baseUrl}/api/consolidation/not-a-day`, {
+      headers: { authorization: `Bearer ${gateway.token}` },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/names no day/);
+  });
 });

@@ -33,7 +33,10 @@ export interface Consolidator {
   dayNamed(date: string): { from: number; to: number; date: string } | undefined;
   /** Consolidates one day now (again, when it was); undefined when another gateway holds its lease. */
   run(date: string): Promise<Consolidation | undefined>;
-  /** Consolidates the due days without a consolidation, oldest first; says which. */
+  /**
+   * Consolidates the due days without a consolidation, oldest first, from the day of the store's
+   * first rollup on (a day with no traffic after that gets a consolidation that says so); says which.
+   */
   catchUp(): Promise<string[]>;
 }
 
@@ -142,8 +145,12 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
           due.unshift(cursor);
           cursor = dayBefore(cursor);
         }
+        // days before the memory's first record are not missed days: nothing ran then
+        const first = await options.repository.firstRollupAt();
+        if (first === undefined) return [];
         const done: string[] = [];
         for (const day of due) {
+          if (day.to <= first) continue;
           if (await options.repository.get(FLEET, day.date)) continue;
           if (await consolidate(day)) done.push(day.date);
         }

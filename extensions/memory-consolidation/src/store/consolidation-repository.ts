@@ -22,6 +22,8 @@ export interface ConsolidationRepository {
   save(records: readonly Consolidation[]): Promise<void>;
   get(scope: string, date: string): Promise<Consolidation | undefined>;
   latest(scope: string): Promise<Consolidation | undefined>;
+  /** When the oldest rollup of any gateway is (undefined for an empty store). */
+  firstRollupAt(): Promise<number | undefined>;
 }
 
 export function createConsolidationRepository(store: Store): ConsolidationRepository {
@@ -59,6 +61,10 @@ export function createConsolidationRepository(store: Store): ConsolidationReposi
       if (records.length > 0) await consolidations().upsert(records);
     },
     get: (scope, date) => consolidations().get(`${scope}:${date}`),
+    async firstRollupAt() {
+      const [oldest] = await metrics().find({ sort: { field: "ts", order: "asc" }, limit: 1 });
+      return oldest?.ts;
+    },
     async latest(scope) {
       const [newest] = await consolidations().find({
         where: { scope },
