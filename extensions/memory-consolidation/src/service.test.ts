@@ -397,6 +397,13 @@ describe("clawscope-memory-consolidation", () => {
     expect(markdown.body).toContain("gpt-big");
     expect(markdown.body).toContain("OVER BUDGET");
 
+    const html = await host.callRoute(`/api/consolidation/${yesterday}?format=html`);
+    expect(html.headers["content-type"], html.body.slice(0, 300)).toMatch(/text\/html/);
+    expect(html.body.match(/<svg /g)?.length).toBe(3);
+    expect(html.body).toContain("gpt-big");
+    // self-contained: no script, and nothing fetched from anywhere
+    expect(html.body).not.toMatch(/<script|<link|<img|src=|url\(/i);
+
     // run again: replaced, not duplicated
     const rerun = await host.callRoute("/api/consolidation/run", {
       method: "POST",
@@ -410,7 +417,7 @@ describe("clawscope-memory-consolidation", () => {
     const badDate = await host.callRoute("/api/consolidation/2026-13-45");
     expect(badDate.status).toBe(400);
     expect((await host.callRoute("/api/consolidation/latest?format=pdf")).json).toEqual({
-      error: 'parameter "format" must be json or markdown, not "pdf"',
+      error: 'parameter "format" must be json, markdown or html, not "pdf"',
     });
     const future = await host.callRoute("/api/consolidation/run", {
       method: "POST",

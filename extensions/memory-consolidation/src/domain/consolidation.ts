@@ -60,6 +60,8 @@ export type Consolidation = {
     baselineDays: number;
   };
   by: Record<RollupDimension, DimensionRow[]>;
+  /** The day hour by hour (hours with traffic; UTC hour starts), for the digest's charts. */
+  hours: { hour: string; turns: number; costUsd: number; tokens: number; failedModelCalls: number }[];
   anomalies: Anomaly[];
   anomalyMethod: string;
   budget: {
@@ -168,6 +170,15 @@ export function toConsolidation(input: ConsolidationInput): Consolidation {
       baselineDays: baselineDays.length,
     },
     by,
+    hours: [...day.hours.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([hour, fold]) => ({
+        hour: new Date(hour).toISOString(),
+        turns: fold.figures.turns,
+        costUsd: round(costOf(fold.figures)),
+        tokens: tokensOf(fold.figures),
+        failedModelCalls: fold.figures.failedModelCalls,
+      })),
     anomalies,
     anomalyMethod: ANOMALY_METHOD,
     budget: {

@@ -1,7 +1,7 @@
 /**
  * `/api/consolidation/…` on the gateway port (gateway auth):
- * - `GET /api/consolidation/latest` and `GET /api/consolidation/<YYYY-MM-DD>`, with `?format=json|markdown`
- *   (default json) and `?scope=fleet|<gateway id>` (default fleet);
+ * - `GET /api/consolidation/latest` and `GET /api/consolidation/<YYYY-MM-DD>`, with `?format=json|markdown|html`
+ *   (default json) or `html` (the digest page, charts inline) and `?scope=fleet|<gateway id>` (default fleet);
  * - `POST /api/consolidation/run` with an optional `{ "date": "YYYY-MM-DD" }` (default: yesterday):
  *   consolidates that day now, replacing what was there.
  * A bad parameter answers 400 with one line naming it.
@@ -9,6 +9,7 @@
 import type { PackHttpRequest, PackHttpResponse } from "@clawscope/kit";
 import type { Consolidator } from "../consolidator.js";
 import type { Consolidation } from "../domain/consolidation.js";
+import { toHtml } from "../mapping/to-html.js";
 import { toMarkdown } from "../mapping/to-markdown.js";
 import { type ConsolidationRepository, FLEET } from "../store/consolidation-repository.js";
 
@@ -50,10 +51,10 @@ export async function answerConsolidation(
   }
   if (request.method !== "GET") return bad(405, "method not allowed: use GET");
   const format = request.query.get("format") ?? "json";
-  if (format !== "json" && format !== "markdown")
+  if (format !== "json" && format !== "markdown" && format !== "html")
     return bad(
       400,
-      `parameter "format" must be json or markdown, not ${JSON.stringify(format).slice(0, 40)}`,
+      `parameter "format" must be json, markdown or html, not ${JSON.stringify(format).slice(0, 40)}`,
     );
   const scope = request.query.get("scope") ?? FLEET;
   if (scope.length === 0 || scope.length > 300)
@@ -67,6 +68,8 @@ export async function answerConsolidation(
       `the path names no day: ${JSON.stringify(rest).slice(0, 40)} (use /latest or /YYYY-MM-DD)`,
     );
   if (!record) return { status: 404, json: { error: `no consolidation for ${rest} (scope ${scope})` } };
+  if (format === "html")
+    return { status: 200, text: toHtml(record), contentType: "text/html; charset=utf-8" };
   if (format === "markdown")
     return { status: 200, text: toMarkdown(record), contentType: "text/markdown; charset=utf-8" };
   return { status: 200, json: record };
