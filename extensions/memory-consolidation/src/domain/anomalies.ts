@@ -4,7 +4,9 @@
  * (0.6745 × (x − median) / MAD, flagged above 3.5, Iglewicz and Hoaglin's cut). Median and MAD
  * ignore a few wild hours, which the mean and standard deviation would not. When the baseline
  * barely varies (MAD 0), the MAD is floored at 5 % of the median (or a small absolute figure), so
- * a flat baseline does not make every small wobble an anomaly. Each anomaly names what drove it:
+ * a flat baseline does not make every small wobble an anomaly; and an hour must also exceed the
+ * baseline's 95th percentile, so a figure that is usually zero but recurs (errors a few hours a
+ * day) is not flagged each time it recurs. Each anomaly names what drove it:
  * the dimension value (model, agent, provider, channel) whose figure rose most over its own
  * baseline in that hour.
  */
@@ -27,7 +29,7 @@ export interface Anomaly {
 }
 
 export const ANOMALY_METHOD =
-  "robust z-score 0.6745·(x−median)/MAD over the trailing days' hours, flagged above 3.5; MAD floored at 5% of the median";
+  "robust z-score 0.6745·(x−median)/MAD over the trailing days' hours, flagged above 3.5 when also above the baseline's 95th percentile; MAD floored at 5% of the median";
 export const Z_THRESHOLD = 3.5;
 
 const PICK: Record<Exclude<AnomalyKind, "p95_latency">, (figures: Figures) => number> = {
@@ -82,9 +84,13 @@ export function findAnomalies(
     if (values.length < 6) continue;
     const center = median(values);
     const mad = Math.max(medianAbsoluteDeviation(values, center), center * 0.05, ABSOLUTE_FLOOR[kind] / 10);
+    // a figure that is often non-zero but rarely large (errors a few hours a day) has a median and a
+    // MAD of 0: what its baseline shows in one hour out of twenty is not an anomaly
+    const sorted = [...values].sort((a, b) => a - b);
+    const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? 0;
     for (const [hourStart, hour] of [...day.entries()].sort((a, b) => a[0] - b[0])) {
       const value = hourFigure(kind, hour);
-      if (value === undefined || value - center < ABSOLUTE_FLOOR[kind]) continue;
+      if (value === undefined || value - center < ABSOLUTE_FLOOR[kind] || value <= p95) continue;
       const score = (0.6745 * (value - center)) / mad;
       if (score <= Z_THRESHOLD) continue;
       const driver = kind === "p95_latency" ? undefined : findDriver(kind, hour.by, baseline, baselineHours);

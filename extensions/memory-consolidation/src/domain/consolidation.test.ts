@@ -101,3 +101,39 @@ describe("toConsolidation", () => {
     expect(record.change.vsPreviousDay.turns).toBeNull();
   });
 });
+
+describe("anomalies of a recurring figure", () => {
+  it("does not flag errors that recur a few hours every day, and flags them when they jump", () => {
+    const dayWithErrors = (start: number, extra = 0) => {
+      const fold = createWindowFold();
+      for (let hour = 0; hour < 24; hour += 1)
+        foldRollup(
+          fold,
+          makeRollup("gw-a", start + hour * HOUR, "gpt-small", {
+            turns: 50,
+            costUsd: 0.1,
+            failed: hour % 6 === 0 ? 2 : hour === 9 ? extra : 0,
+          }),
+        );
+      return fold;
+    };
+    const baseline = Array.from({ length: 7 }, (_, index) => dayWithErrors(DAY0 - (index + 1) * DAY));
+    const input = {
+      scope: "fleet",
+      date: "2026-11-20",
+      timeZone: "UTC",
+      from: DAY0,
+      to: DAY0 + DAY,
+      createdAt: DAY0 + DAY,
+      previousDay: baseline[0] as WindowFold,
+      baselineDays: baseline,
+      budget: {},
+      month: { toDateUsd: 0, dayOfMonth: 20, daysInMonth: 30 },
+    };
+    expect(toConsolidation({ ...input, day: dayWithErrors(DAY0) }).anomalies).toEqual([]);
+    const jumped = toConsolidation({ ...input, day: dayWithErrors(DAY0, 20) }).anomalies;
+    expect(jumped.map((anomaly) => [anomaly.kind, anomaly.hour.slice(11, 13)])).toEqual([
+      ["error_rate", "09"],
+    ]);
+  });
+});

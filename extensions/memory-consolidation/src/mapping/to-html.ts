@@ -8,7 +8,7 @@ import type { Consolidation } from "../domain/consolidation.js";
 
 const WIDTH = 640;
 const HEIGHT = 160;
-const PAD = { left: 48, right: 8, top: 12, bottom: 24 };
+const PAD = { left: 72, right: 8, top: 12, bottom: 24 };
 
 export function toHtml(record: Consolidation): string {
   const title = `${record.date} — ${record.scope === "fleet" ? "fleet" : `gateway ${record.scope}`}`;
@@ -111,7 +111,7 @@ function barChart(bars: readonly Bar[], format: (value: number) => string, color
     }
     if (bars.length <= 24)
       parts.push(
-        `<text x="${(x + barWidth / 2).toFixed(1)}" y="${HEIGHT - 8}" text-anchor="middle">${escapeHtml(bar.label.slice(0, 14))}</text>`,
+        `<text x="${(x + barWidth / 2).toFixed(1)}" y="${HEIGHT - 8}" text-anchor="middle">${escapeHtml(bar.label.slice(0, 20))}</text>`,
       );
   });
   parts.push("</svg>");

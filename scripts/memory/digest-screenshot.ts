@@ -1,0 +1,102 @@
+/**
+ * A screenshot of the consolidation's HTML digest in headless Chromium, for the README
+ * (`docs/images/memory-digest.png`). The day is built by the extension's own code from rollups of
+ * a steady week and a day with a cost spike driven by one model, then rendered by `toHtml` exactly
+ * as `GET /api/consolidation/<date>?format=html` serves it.
+ *
+ * Usage: `tsx scripts/memory/digest-screenshot.ts [--chromium PATH] [--out DIR]`
+ * (Chromium from Debian: `apt-get install -y --no-install-recommends chromium`).
+ */
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+import { toConsolidation } from "../../extensions/memory-consolidation/src/domain/consolidation.js";
+import {
+  createWindowFold,
+  foldRollup,
+  type WindowFold,
+} from "../../extensions/memory-consolidation/src/domain/day-fold.js";
+import { makeRollup } from "../../extensions/memory-consolidation/src/domain/rollup-fixture.js";
+import { toHtml } from "../../extensions/memory-consolidation/src/mapping/to-html.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** A day of traffic shaped like a working day: quiet at night, busy by day, a little noise. */
+function workingDay(start: number): WindowFold {
+  const fold = createWindowFold();
+  for (let hour = 0; hour < 24; hour += 1) {
+    const busy = hour >= 8 && hour <= 19 ? 3 : 1;
+    const noise = ((hour * 7 + start / DAY) % 5) / 10;
+    const turns = Math.round(40 * busy * (1 + noise / 5));
+    foldRollup(
+      fold,
+      makeRollup("gw-eu-1", start + hour * HOUR, "gpt-4.1-mini", { turns, costUsd: turns * 0.004 }),
+    );
+    foldRollup(
+      fold,
+      makeRollup("gw-eu-1", start + hour * HOUR + 60_000, "claude-sonnet-4", {
+        turns: Math.round(turns / 4),
+        costUsd: turns * 0.006,
+        failed: hour % 6 === 0 ? 2 : 0,
+      }),
+    );
+  }
+  return fold;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
+      out: { type: "string", default: path.join(root, "docs", "images") },
+    },
+  });
+  const day0 = Date.UTC(2026, 10, 20);
+  const day = workingDay(day0);
+  // 15:00: an agent loops on the expensive model
+  foldRollup(day, makeRollup("gw-eu-1", day0 + 15 * HOUR + 120_000, "o3-pro", { turns: 30, costUsd: 18 }));
+  const record = toConsolidation({
+    scope: "fleet",
+    date: "2026-11-20",
+    timeZone: "UTC",
+    from: day0,
+    to: day0 + DAY,
+    createdAt: day0 + DAY + HOUR,
+    day,
+    previousDay: workingDay(day0 - DAY),
+    baselineDays: Array.from({ length: 7 }, (_, index) => workingDay(day0 - (index + 1) * DAY)),
+    budget: { dailyUsd: 25, monthlyUsd: 600 },
+    month: { toDateUsd: 480, dayOfMonth: 20, daysInMonth: 30 },
+  });
+  const chromiumPath = values.chromium as string;
+  if (!existsSync(chromiumPath))
+    throw new Error(`no Chromium at ${chromiumPath}: apt-get install -y --no-install-recommends chromium`);
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 780, height: 900 }, deviceScaleFactor: 1 });
+    // the page must render offline: refuse every request it might make
+    await page.route("**/*", (route) => route.abort());
+    await page.setContent(toHtml(record), { waitUntil: "load" });
+    const out = values.out as string;
+    mkdirSync(out, { recursive: true });
+    const file = path.join(out, "memory-digest.png");
+    await page.screenshot({ path: file, fullPage: true });
+    console.log(
+      `${path.relative(root, file)} (${Math.round(statSync(file).size / 1024)} KiB): ${record.summary}`,
+    );
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(String(error instanceof Error ? error.message : error));
+  process.exitCode = 1;
+});
