@@ -404,6 +404,24 @@ describe("clawscope-memory-consolidation", () => {
     // self-contained: no script, and nothing fetched from anywhere
     expect(html.body).not.toMatch(/<script|<link|<img|src=|url\(/i);
 
+    const history = (await host.callRoute("/api/persistence/historical?days=3")).json as {
+      history: { date: string; turns: number; costUsd: number; consolidated: boolean }[];
+    };
+    expect(history.history.map((day) => day.date)).toEqual([
+      dateOf(today - 2 * 86_400_000),
+      yesterday,
+      dateOf(today),
+    ]);
+    expect(history.history[1]).toMatchObject({ turns: 245, consolidated: true });
+    expect(history.history[1]?.costUsd).toBeCloseTo(record.totals.costUsd, 9);
+    expect((await host.callRoute("/api/persistence/historical?days=0")).status).toBe(400);
+    const exported = (await host.callRoute("/api/persistence/export")).json as {
+      store: { kind: string; fileBytes: number };
+      collections: Record<string, { records: number }>;
+    };
+    expect(exported.store.fileBytes).toBeGreaterThan(0);
+    expect(exported.collections.metrics?.records).toBe(records.length);
+
     // run again: replaced, not duplicated
     const rerun = await host.callRoute("/api/consolidation/run", {
       method: "POST",
@@ -412,6 +430,22 @@ describe("clawscope-memory-consolidation", () => {
     expect(rerun.status).toBe(200);
     const direct = await openSameStore(host);
     expect(await direct.collection("consolidations").count({ where: { scope: "fleet" } })).toBe(8);
+
+    // every consolidation and the config load are in the audit log, with who did them
+    await waitFor(async () => (await direct.collection("audit_logs").count()) >= 10, 10_000);
+    const audit = await direct
+      .collection<{ id: string; actor: string; action: string; outcome: string; detail: { date?: string } }>(
+        "audit_logs",
+      )
+      .find({ from: 0, to: Number.MAX_SAFE_INTEGER, sort: { field: "ts" } });
+    expect(audit.filter((entry) => entry.action === "config.load")).toHaveLength(1);
+    const runs = audit.filter((entry) => entry.action === "consolidate");
+    expect(runs.filter((entry) => entry.actor === "start")).toHaveLength(7);
+    expect(runs.find((entry) => entry.actor === "schedule")?.detail.date).toBe(yesterday);
+    expect(runs.find((entry) => entry.actor === "api")).toMatchObject({
+      outcome: "ok",
+      detail: { date: yesterday },
+    });
 
     // bad requests: one line naming the parameter
     const badDate = await host.callRoute("/api/consolidation/2026-13-45");
@@ -433,7 +467,14 @@ describe("clawscope-memory-consolidation", () => {
     expect((await host.callRoute("/api/persistence/health", { anonymous: true })).status).toBe(401);
     const answer = await health(host);
     expect(answer.store).toMatchObject({ kind: "sqlite", reachable: true });
-    expect(answer.collections).toEqual({ turn_facts: 0, metrics: 0, snapshots: 0, consolidations: 0 });
+    expect(answer.collections).toMatchObject({ turn_facts: 0, metrics: 0, snapshots: 0, consolidations: 0 });
+    expect(Object.keys(answer.collections).sort()).toEqual([
+      "audit_logs",
+      "consolidations",
+      "metrics",
+      "snapshots",
+      "turn_facts",
+    ]);
     const post = await host.callRoute("/api/persistence/health", { method: "POST", body: "{}" });
     expect(post.status).toBe(405);
   });

@@ -16,9 +16,10 @@
  * the one holding the day's lease died) are caught up at start and every hour, oldest first.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { listRuntimes, type PackService, type PackStartContext } from "@clawscope/kit";
+import { describeError, listRuntimes, type PackService, type PackStartContext } from "@clawscope/kit";
 import { openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
 import packageJson from "../package.json" with { type: "json" };
+import { createAuditTrail } from "./audit-trail.js";
 import type { MemoryConfig } from "./config.js";
 import { createConsolidator } from "./consolidator.js";
 import { toConfigHash } from "./domain/config-hash.js";
@@ -27,12 +28,15 @@ import { type HourSnapshot, type PackHealthEntry, toHourSnapshot } from "./domai
 import { MINUTE_MS, type TurnFact, toTurnFact } from "./domain/turn-fact.js";
 import { answerConsolidation, CONSOLIDATION_ROUTE } from "./http/consolidation-routes.js";
 import { answerPersistenceHealth } from "./http/persistence-health.js";
+import { answerExport, answerHistorical } from "./http/persistence-reads.js";
 import { COLLECTIONS } from "./store/collections.js";
 import { createConsolidationRepository } from "./store/consolidation-repository.js";
 import { createRollupRepository } from "./store/rollup-repository.js";
 
 export const MEMORY_ROUTES = [
   { path: "/api/persistence/health" },
+  { path: "/api/persistence/historical" },
+  { path: "/api/persistence/export" },
   { path: CONSOLIDATION_ROUTE, match: "prefix" as const },
 ];
 
@@ -104,13 +108,38 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     now: () => clock.now(),
     logger,
   });
+  const configHash = toConfigHash(config);
+  const audit = createAuditTrail(context, store, gateway.id, () => clock.now());
+  audit.record("gateway", "config.load", "ok", { configHash });
+  const auditedCatchUp = async (actor: string) => {
+    try {
+      for (const date of await consolidator.catchUp()) audit.record(actor, "consolidate", "ok", { date });
+    } catch (error) {
+      audit.record(actor, "consolidate", "failed", { error: describeError(error) });
+      throw error;
+    }
+  };
+  const auditedConsolidator = {
+    ...consolidator,
+    async run(date: string) {
+      try {
+        const record = await consolidator.run(date);
+        audit.record("api", "consolidate", record ? "ok" : "skipped", { date });
+        return record;
+      } catch (error) {
+        audit.record("api", "consolidate", "failed", { date, error: describeError(error) });
+        throw error;
+      }
+    },
+  };
+
   // days missed while no gateway ran are consolidated within a minute of the next start
   let catchUpPending = true;
   context.schedule("rollups", { every: "minute", at: ROLLUP_AT_MS }, async (run) => {
     if (run.signal.aborted) return;
     await rollUpDirty();
     if (catchUpPending) {
-      await consolidator.catchUp();
+      await auditedCatchUp("start");
       catchUpPending = false;
     }
   });
@@ -118,7 +147,6 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
   const eventLoop = monitorEventLoopDelay({ resolution: 20 });
   eventLoop.enable();
   context.own({ close: () => eventLoop.disable() }, "event-loop monitor");
-  const configHash = toConfigHash(config);
   const snapshots = context.createPipeline<HourSnapshot>("memory-snapshots", {
     send: toStoreSend(store.collection<HourSnapshot>("snapshots")),
   });
@@ -156,7 +184,7 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
   const consolidationJob = async () => {
     // the last minutes of the day must be in the rollups before the day is read
     await rollUpDirty();
-    await consolidator.catchUp();
+    await auditedCatchUp("schedule");
   };
   context.schedule(
     "consolidation",
@@ -165,8 +193,12 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
   );
   // days missed while this gateway (or the one that took them) was down: at the next hour, oldest first
   context.schedule("consolidation-catch-up", { every: "hour", at: ":20" }, consolidationJob);
+  context.registerHttpRoute("/api/persistence/historical", (request) =>
+    answerHistorical(request, store, clock.now()),
+  );
+  context.registerHttpRoute("/api/persistence/export", (request) => answerExport(request, store));
   context.registerHttpRoute(CONSOLIDATION_ROUTE, (request) =>
-    answerConsolidation(request, consolidations, consolidator, () => clock.now()),
+    answerConsolidation(request, consolidations, auditedConsolidator, () => clock.now()),
   );
 
   context.schedule("retention", { every: "hour", at: ":07" }, async () => {

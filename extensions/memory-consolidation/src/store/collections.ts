@@ -11,4 +11,13 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
   { name: "snapshots", timeField: "ts", indexes: [["gateway", "ts"]] },
   // one record per scope (the fleet, or a gateway) and day
   { name: "consolidations", timeField: "ts", indexes: [["scope", "ts"], ["date"]] },
+  // who or what did what, when, and how it went: consolidations run, config loaded
+  {
+    name: "audit_logs",
+    timeField: "ts",
+    indexes: [
+      ["gateway", "ts"],
+      ["action", "ts"],
+    ],
+  },
 ];
