@@ -6,21 +6,10 @@ import { stat } from "node:fs/promises";
 import type { PackHttpRequest, PackHttpResponse } from "@clawscope/kit";
 import type { Store } from "@clawscope/store";
 import type { Consolidation } from "../domain/consolidation.js";
+import { ROLLUP_FIGURES, type RollupFigure } from "../domain/turn-fact.js";
 import { FLEET } from "../store/consolidation-repository.js";
 
 const DAY_MS = 86_400_000;
-const FIGURES = [
-  "turns",
-  "failedModelCalls",
-  "toolFailures",
-  "inputTokens",
-  "outputTokens",
-  "cacheReadTokens",
-  "cacheWriteTokens",
-  "costProviderUsd",
-  "costEstimatedUsd",
-  "costUnknownTurns",
-] as const;
 
 export async function answerHistorical(
   request: PackHttpRequest,
@@ -39,7 +28,9 @@ export async function answerHistorical(
     };
   const to = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
   const from = to - days * DAY_MS;
-  const rows = await store.collection("metrics").aggregate({ from, to, groupBy: ["day"], sum: [...FIGURES] });
+  const rows = await store
+    .collection("metrics")
+    .aggregate({ from, to, groupBy: ["day"], sum: [...ROLLUP_FIGURES] });
   const consolidated = new Set(
     (await store.collection<Consolidation>("consolidations").find({ where: { scope: FLEET }, from, to })).map(
       (record) => record.date,
@@ -50,7 +41,7 @@ export async function answerHistorical(
   for (let start = from; start < to; start += DAY_MS) {
     const date = new Date(start).toISOString().slice(0, 10);
     const sums = byDay.get(date) ?? {};
-    const value = (key: (typeof FIGURES)[number]) => sums[key] ?? 0;
+    const value = (key: RollupFigure) => sums[key] ?? 0;
     out.push({
       date,
       turns: value("turns"),
