@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { formatHealthLine, type HealthSnapshot, type Turn } from "@clawscope/kit";
 import type { LangfuseReceiver, MlflowServer } from "@clawscope/testing";
-import { startGateway } from "../tests/e2e/harness/gateway.js";
+import { type GatewayHandle, startGateway } from "../tests/e2e/harness/gateway.js";
 import { callGatewayMethod, chatCompletion, waitFor } from "../tests/e2e/harness/gateway-client.js";
 import type { GatewayPluginSpec } from "../tests/e2e/harness/gateway-config.js";
 import { waitForSessionUsage } from "../tests/e2e/harness/gateway-usage.js";
@@ -267,6 +267,9 @@ async function main(): Promise<void> {
       for (const line of describeLangfuse(backends.langfuse, labelled, langfuseWait))
         console.log(`  ${line}`);
     }
+    if (extensionIds.includes("clawscope-memory-consolidation")) {
+      for (const line of await describeMemory(gateway, turns.length)) console.log(line);
+    }
     console.log(`\nGateway log: ${relative(gateway.logFile)}`);
     // the CLI knows `clawscope` only from a config that loads the pack: name the demo's
     console.log(
@@ -315,4 +318,32 @@ try {
 } catch (error) {
   console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
+}
+
+/** Where the operational memory is, what it holds so far, and how to read its digest. */
+async function describeMemory(gateway: GatewayHandle, turns: number): Promise<string[]> {
+  const read = async (route: string) => {
+    const response = await fetch(`${gateway.baseUrl}${route}`, {
+      headers: { authorization: `Bearer ${gateway.token}` },
+    });
+    return (await response.json()) as Record<string, unknown>;
+  };
+  let health: { store?: { target?: string }; collections?: Record<string, number> } = {};
+  // the turns' facts are written within a second or two of each turn
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    health = (await read("/api/persistence/health")) as typeof health;
+    if ((health.collections?.turn_facts ?? 0) >= turns) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const counts = Object.entries(health.collections ?? {})
+    .map(([name, count]) => `${name} ${count}`)
+    .join(", ");
+  const curl = (route: string) =>
+    `curl -H "Authorization: Bearer ${gateway.token}" ${gateway.baseUrl}${route}`;
+  return [
+    `\nThe pack's operational memory (${health.store?.target ? relative(health.store.target) : "store"}): ${counts}`,
+    "  minute rollups every minute, a snapshot on the hour, the previous day's consolidation at 01:00 UTC",
+    "  on a running gateway's port, with its token: GET /api/persistence/health, /api/persistence/historical?days=7,",
+    "  /api/consolidation/latest?format=json|markdown|html (after the first 01:00); POST /api/consolidation/run",
+  ];
 }
