@@ -338,8 +338,6 @@ async function describeMemory(gateway: GatewayHandle, turns: number): Promise<st
   const counts = Object.entries(health.collections ?? {})
     .map(([name, count]) => `${name} ${count}`)
     .join(", ");
-  const curl = (route: string) =>
-    `curl -H "Authorization: Bearer ${gateway.token}" ${gateway.baseUrl}${route}`;
   return [
     `\nThe pack's operational memory (${health.store?.target ? relative(health.store.target) : "store"}): ${counts}`,
     "  minute rollups every minute, a snapshot on the hour, the previous day's consolidation at 01:00 UTC",
