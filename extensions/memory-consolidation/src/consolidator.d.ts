@@ -9,40 +9,42 @@ import type { Store } from "@clawscope/store";
 import { type Consolidation } from "./domain/consolidation.js";
 import { type ConsolidationRepository } from "./store/consolidation-repository.js";
 export interface ConsolidatorOptions {
-    store: Store;
-    repository: ConsolidationRepository;
-    /** This gateway's id: the lease holder. */
-    holder: string;
-    at: string;
-    timeZone: string;
-    catchUpDays: number;
-    budget: {
-        dailyUsd?: number;
-        monthlyUsd?: number;
-    };
-    now: () => number;
-    logger: Pick<PackLogger, "info" | "warn">;
+  store: Store;
+  repository: ConsolidationRepository;
+  /** This gateway's id: the lease holder. */
+  holder: string;
+  at: string;
+  timeZone: string;
+  catchUpDays: number;
+  budget: {
+    dailyUsd?: number;
+    monthlyUsd?: number;
+  };
+  now: () => number;
+  logger: Pick<PackLogger, "info" | "warn">;
 }
 export interface Consolidator {
-    /** The day (in the time zone) that holds `time`: its start, end and `YYYY-MM-DD`. */
-    dayOf(time: number): {
+  /** The day (in the time zone) that holds `time`: its start, end and `YYYY-MM-DD`. */
+  dayOf(time: number): {
+    from: number;
+    to: number;
+    date: string;
+  };
+  /** The start of the day named `YYYY-MM-DD`, or undefined when it is not a date. */
+  dayNamed(date: string):
+    | {
         from: number;
         to: number;
         date: string;
-    };
-    /** The start of the day named `YYYY-MM-DD`, or undefined when it is not a date. */
-    dayNamed(date: string): {
-        from: number;
-        to: number;
-        date: string;
-    } | undefined;
-    /** Consolidates one day now (again, when it was); undefined when another gateway holds its lease. */
-    run(date: string): Promise<Consolidation | undefined>;
-    /**
-     * Consolidates the due days without a consolidation, oldest first, from the day of the store's
-     * first rollup on (a day with no traffic after that gets a consolidation that says so); says which.
-     */
-    catchUp(): Promise<string[]>;
+      }
+    | undefined;
+  /** Consolidates one day now (again, when it was); undefined when another gateway holds its lease. */
+  run(date: string): Promise<Consolidation | undefined>;
+  /**
+   * Consolidates the due days without a consolidation, oldest first, from the day of the store's
+   * first rollup on (a day with no traffic after that gets a consolidation that says so); says which.
+   */
+  catchUp(): Promise<string[]>;
 }
 export declare function createConsolidator(options: ConsolidatorOptions): Consolidator;
 /** `HH:MM` as milliseconds after midnight; throws one line when it is not a time. */

@@ -461,6 +461,58 @@ describe("clawscope-memory-consolidation", () => {
     expect((await host.callRoute("/api/consolidation/latest", { anonymous: true })).status).toBe(401);
   });
 
+  it("applies each collection's retention on the hour: records past their limit go, the rest stay", async () => {
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-memory-retention-"));
+    const pluginDir = path.join(stateDir, "plugins", "clawscope-memory-consolidation");
+    await mkdir(pluginDir, { recursive: true });
+    const seeded = await openStore({
+      kind: "sqlite",
+      path: path.join(pluginDir, "store.sqlite"),
+      collections: COLLECTIONS,
+    });
+    const minute = (time: number) => Math.floor(time / 60_000) * 60_000;
+    const rollup = (age: number) =>
+      makeRollup("gw-old@0000", minute(now - age), "gpt-small", { turns: 1, costUsd: 0.01 });
+    await seeded.collection<MinuteRollup>("metrics").upsert([rollup(91 * DAY), rollup(89 * DAY)]);
+    await seeded.collection("snapshots").upsert([
+      { id: "old", ts: now - 31 * DAY },
+      { id: "kept", ts: now - 29 * DAY },
+    ]);
+    await seeded.collection("turn_facts").upsert([
+      { id: "old-fact", ts: now - 4 * DAY, gateway: "gw-old@0000" },
+      { id: "kept-fact", ts: now - 2 * DAY, gateway: "gw-old@0000" },
+    ]);
+    await seeded
+      .collection("consolidations")
+      .upsert([{ id: "fleet:old", ts: now - 200 * DAY, scope: "fleet" }]);
+    await seeded.close();
+
+    const clock = createManualClock(now);
+    const host = await startGateway(clock, stateDir, { store: { retentionDays: { consolidations: 100 } } });
+    await clock.advance(61 * 60_000);
+    const direct = await openSameStore(host);
+    await waitFor(
+      async () =>
+        (await direct.collection("snapshots").count()) <= 2 &&
+        (await direct.collection("metrics").count()) === 1,
+      10_000,
+    );
+    const ids = async (name: string) =>
+      (await direct.collection(name).find({ from: 0, to: Number.MAX_SAFE_INTEGER }))
+        .map((record) => record.id)
+        .sort();
+    expect(
+      (await direct.collection<MinuteRollup>("metrics").find({ from: 0, to: Number.MAX_SAFE_INTEGER }))[0]
+        ?.ts,
+    ).toBe(minute(now - 89 * DAY));
+    expect((await ids("snapshots")).filter((id) => id === "old" || id === "kept")).toEqual(["kept"]);
+    expect((await ids("turn_facts")).filter((id) => id.endsWith("-fact"))).toEqual(["kept-fact"]);
+    // the operator's retentionDays override the defaults (a year for consolidations)
+    expect(await ids("consolidations")).not.toContain("fleet:old");
+  });
+
   it("answers its health route behind gateway auth", async () => {
     const clock = createManualClock(Date.now());
     const host = await startGateway(clock);

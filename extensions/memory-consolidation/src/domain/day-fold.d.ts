@@ -10,21 +10,24 @@ import { type RollupDimension, type RollupFigure } from "./turn-fact.js";
 export type Figures = Record<RollupFigure, number>;
 export type ByDimension = Record<RollupDimension, Record<string, Figures>>;
 export interface HourFold {
-    figures: Figures;
-    latency: LatencyCounts;
-    by: ByDimension;
+  figures: Figures;
+  latency: LatencyCounts;
+  by: ByDimension;
 }
 export interface WindowFold {
-    totals: Figures;
-    by: ByDimension;
-    /** By hour start (epoch ms). */
-    hours: Map<number, HourFold>;
-    gateways: Set<string>;
+  totals: Figures;
+  by: ByDimension;
+  /** By hour start (epoch ms). */
+  hours: Map<number, HourFold>;
+  gateways: Set<string>;
 }
 export declare const NO_VALUE = "(none)";
 export declare function zeroFigures(): Figures;
 export declare function createWindowFold(): WindowFold;
-export declare function addFigures(into: Figures, from: Readonly<Partial<Record<RollupFigure, unknown>>>): void;
+export declare function addFigures(
+  into: Figures,
+  from: Readonly<Partial<Record<RollupFigure, unknown>>>,
+): void;
 /** Adds one rollup to the fold (in place). */
 export declare function foldRollup(fold: WindowFold, rollup: MinuteRollup): void;
 /** Total cost of figures, whatever its provenance (unknown costs are counted apart, as turns). */

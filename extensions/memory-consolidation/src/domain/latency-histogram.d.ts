@@ -17,11 +17,14 @@ export type LatencyCounts = Record<string, number>;
 export declare function toLatencyBucket(durationMs: unknown): number | undefined;
 /** The lower and upper bound of a bucket in ms. */
 export declare function bucketBounds(index: number): {
-    low: number;
-    high: number;
+  low: number;
+  high: number;
 };
 /** Adds `other` into `into` (in place) and returns it. */
-export declare function mergeLatency(into: LatencyCounts, other: Readonly<LatencyCounts> | undefined): LatencyCounts;
+export declare function mergeLatency(
+  into: LatencyCounts,
+  other: Readonly<LatencyCounts> | undefined,
+): LatencyCounts;
 /** Observations in a histogram. */
 export declare function latencyCount(counts: Readonly<LatencyCounts>): number;
 /**

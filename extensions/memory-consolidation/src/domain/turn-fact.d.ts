@@ -10,19 +10,34 @@ export declare const MINUTE_MS = 60000;
 export declare const ROLLUP_DIMENSIONS: readonly ["agent", "provider", "model", "channel", "outcome"];
 export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
 /** The figures a rollup sums. */
-export declare const ROLLUP_FIGURES: readonly ["turns", "modelCalls", "failedModelCalls", "toolCalls", "toolFailures", "inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens", "costProviderUsd", "costEstimatedUsd", "costUnknownTurns", "durationMs"];
+export declare const ROLLUP_FIGURES: readonly [
+  "turns",
+  "modelCalls",
+  "failedModelCalls",
+  "toolCalls",
+  "toolFailures",
+  "inputTokens",
+  "outputTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "costProviderUsd",
+  "costEstimatedUsd",
+  "costUnknownTurns",
+  "durationMs",
+];
 export type RollupFigure = (typeof ROLLUP_FIGURES)[number];
 /** A turn's record in `turn_facts`. */
 export type TurnFact = {
-    id: string;
-    /** The start of the minute the turn ended in (epoch ms, UTC). */
-    ts: number;
-    endedAt: number;
-    gateway: string;
-    /** The latency bucket of the turn's duration (see `latency-histogram.ts`); null when unknown. */
-    latencyBucket: number | null;
-    revision: number;
-} & Record<RollupDimension, string | null> & Record<RollupFigure, number>;
+  id: string;
+  /** The start of the minute the turn ended in (epoch ms, UTC). */
+  ts: number;
+  endedAt: number;
+  gateway: string;
+  /** The latency bucket of the turn's duration (see `latency-histogram.ts`); null when unknown. */
+  latencyBucket: number | null;
+  revision: number;
+} & Record<RollupDimension, string | null> &
+  Record<RollupFigure, number>;
 /** The start of the UTC minute holding `at`. */
 export declare function toMinute(at: number): number;
 /** Maps an assembled turn to its fact record. */
