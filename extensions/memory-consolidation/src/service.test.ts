@@ -513,6 +513,31 @@ describe("clawscope-memory-consolidation", () => {
     expect(await ids("consolidations")).not.toContain("fleet:old");
   });
 
+  it("keeps counting when the clock steps back an hour: nothing lost, nothing counted twice", async () => {
+    const clock = createManualClock(Date.now());
+    const host = await startGateway(clock);
+    for (const spec of TURNS.slice(0, 2)) await replayTurn(host, spec);
+    await waitFor(async () => (await health(host)).collections?.turn_facts === 2, 10_000);
+    await clock.advance(2 * 60_000);
+    await waitFor(async () => (await health(host)).lastRollup !== null, 10_000);
+    clock.set(clock.now() - 3_600_000);
+    for (const spec of TURNS.slice(2, 4)) await replayTurn(host, spec);
+    await waitFor(async () => (await health(host)).collections?.turn_facts === 4, 10_000);
+    // the minute job runs again at the next boundary after the last one it ran, an hour on
+    await clock.advance(62 * 60_000);
+    const store = await openSameStore(host);
+    await waitFor(async () => {
+      const rollups = await store
+        .collection<MinuteRollup>("metrics")
+        .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
+      return sum(rollups, "turns") === 4;
+    }, 10_000);
+    const status = (await host.callGatewayMethod("clawscope-memory-consolidation.status")).payload as {
+      schedules?: Record<string, { failures: number }>;
+    };
+    expect(status.schedules?.rollups?.failures).toBe(0);
+  });
+
   it("answers its health route behind gateway auth", async () => {
     const clock = createManualClock(Date.now());
     const host = await startGateway(clock);
