@@ -72,12 +72,36 @@ async function replayTurn(host: FakeHost, spec: TurnSpec): Promise<BuiltTurn> {
   return built;
 }
 
-const storeFile = (host: FakeHost) =>
-  path.join(host.stateDir, "plugins", "clawscope-memory-consolidation", "store.sqlite");
+const storeFileIn = (stateDir: string) =>
+  path.join(stateDir, "plugins", "clawscope-memory-consolidation", "store.sqlite");
+
+/** Opens the extension's SQLite file from the test (closed after the test). */
+async function openStoreFile(file: string): Promise<Store> {
+  const store = await openStore({ kind: "sqlite", path: file, collections: COLLECTIONS });
+  stores.push(store);
+  return store;
+}
+
+/** Writes records into a store file before a gateway opens it. */
+async function seedStore(file: string, fill: (store: Store) => Promise<unknown>): Promise<void> {
+  const store = await openStore({ kind: "sqlite", path: file, collections: COLLECTIONS });
+  try {
+    await fill(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A fresh gateway state dir whose plugin folder exists, and the path its store file will have. */
+async function newStateDir(label: string): Promise<{ stateDir: string; storeFile: string }> {
+  const stateDir = await mkdtemp(path.join(tmpdir(), `clawscope-memory-${label}-`));
+  const storeFile = storeFileIn(stateDir);
+  await mkdir(path.dirname(storeFile), { recursive: true });
+  return { stateDir, storeFile };
+}
 
 async function openSameStore(host: FakeHost): Promise<Store> {
-  const store = await openStore({ kind: "sqlite", path: storeFile(host), collections: COLLECTIONS });
-  stores.push(store);
+  const store = await openStoreFile(storeFileIn(host.stateDir));
   return store;
 }
 
@@ -291,12 +315,7 @@ describe("clawscope-memory-consolidation", () => {
       await waitFor(async () => (await health(host)).collections?.turn_facts === 2, 20_000);
       await clock.advance(60_000);
       await waitFor(async () => (await health(host)).lastRollup !== null, 10_000);
-      const store = await openStore({
-        kind: "sqlite",
-        path: path.join(blocker, "store.sqlite"),
-        collections: COLLECTIONS,
-      });
-      stores.push(store);
+      const store = await openStoreFile(path.join(blocker, "store.sqlite"));
       const rollups = await store
         .collection<MinuteRollup>("metrics")
         .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
@@ -309,10 +328,8 @@ describe("clawscope-memory-consolidation", () => {
 
   it("moves a corrupt store file aside, says where, and keeps counting turns in a new one", async () => {
     const clock = createManualClock(Date.now());
-    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-memory-corrupt-"));
-    const pluginDir = path.join(stateDir, "plugins", "clawscope-memory-consolidation");
-    await mkdir(pluginDir, { recursive: true });
-    await writeFile(path.join(pluginDir, "store.sqlite"), "this is not a SQLite database ".repeat(200));
+    const { stateDir, storeFile } = await newStateDir("corrupt");
+    await writeFile(storeFile, "this is not a SQLite database ".repeat(200));
     const host = await startGateway(clock, stateDir);
     await replayTurn(host, TURNS[0] as TurnSpec);
     await waitFor(async () => (await health(host)).collections?.turn_facts === 1, 10_000);
@@ -328,15 +345,8 @@ describe("clawscope-memory-consolidation", () => {
   it("consolidates missed days at start and yesterday at 01:00, naming a planted cost spike and its model; a rerun replaces", async () => {
     const HOUR = 3_600_000;
     const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
-    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-memory-days-"));
-    const pluginDir = path.join(stateDir, "plugins", "clawscope-memory-consolidation");
-    await mkdir(pluginDir, { recursive: true });
+    const { stateDir, storeFile } = await newStateDir("days");
     // nine days of steady rollups, written as a gateway of the fleet did, with a spike yesterday at 14:00
-    const seeded = await openStore({
-      kind: "sqlite",
-      path: path.join(pluginDir, "store.sqlite"),
-      collections: COLLECTIONS,
-    });
     const records: MinuteRollup[] = [];
     const rollupOf = (ts: number, model: string, turns: number, cost: number) => [
       makeRollup("gw-seed@0000", ts, model, { turns, costUsd: cost }),
@@ -352,8 +362,7 @@ describe("clawscope-memory-consolidation", () => {
           ),
         );
     records.push(...rollupOf(today - 86_400_000 + 14 * HOUR + 60_000, "gpt-big", 5, 4));
-    await seeded.collection<MinuteRollup>("metrics").upsert(records);
-    await seeded.close();
+    await seedStore(storeFile, (store) => store.collection<MinuteRollup>("metrics").upsert(records));
 
     const clock = createManualClock(today + 30 * 60_000);
     const host = await startGateway(clock, stateDir, { consolidation: { dailyBudgetUsd: 3 } });
@@ -464,30 +473,24 @@ describe("clawscope-memory-consolidation", () => {
   it("applies each collection's retention on the hour: records past their limit go, the rest stay", async () => {
     const DAY = 86_400_000;
     const now = Date.now();
-    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-memory-retention-"));
-    const pluginDir = path.join(stateDir, "plugins", "clawscope-memory-consolidation");
-    await mkdir(pluginDir, { recursive: true });
-    const seeded = await openStore({
-      kind: "sqlite",
-      path: path.join(pluginDir, "store.sqlite"),
-      collections: COLLECTIONS,
-    });
+    const { stateDir, storeFile } = await newStateDir("retention");
     const minute = (time: number) => Math.floor(time / 60_000) * 60_000;
     const rollup = (age: number) =>
       makeRollup("gw-old@0000", minute(now - age), "gpt-small", { turns: 1, costUsd: 0.01 });
-    await seeded.collection<MinuteRollup>("metrics").upsert([rollup(91 * DAY), rollup(89 * DAY)]);
-    await seeded.collection("snapshots").upsert([
-      { id: "old", ts: now - 31 * DAY },
-      { id: "kept", ts: now - 29 * DAY },
-    ]);
-    await seeded.collection("turn_facts").upsert([
-      { id: "old-fact", ts: now - 4 * DAY, gateway: "gw-old@0000" },
-      { id: "kept-fact", ts: now - 2 * DAY, gateway: "gw-old@0000" },
-    ]);
-    await seeded
-      .collection("consolidations")
-      .upsert([{ id: "fleet:old", ts: now - 200 * DAY, scope: "fleet" }]);
-    await seeded.close();
+    await seedStore(storeFile, async (store) => {
+      await store.collection<MinuteRollup>("metrics").upsert([rollup(91 * DAY), rollup(89 * DAY)]);
+      await store.collection("snapshots").upsert([
+        { id: "old", ts: now - 31 * DAY },
+        { id: "kept", ts: now - 29 * DAY },
+      ]);
+      await store.collection("turn_facts").upsert([
+        { id: "old-fact", ts: now - 4 * DAY, gateway: "gw-old@0000" },
+        { id: "kept-fact", ts: now - 2 * DAY, gateway: "gw-old@0000" },
+      ]);
+      await store
+        .collection("consolidations")
+        .upsert([{ id: "fleet:old", ts: now - 200 * DAY, scope: "fleet" }]);
+    });
 
     const clock = createManualClock(now);
     const host = await startGateway(clock, stateDir, { store: { retentionDays: { consolidations: 100 } } });

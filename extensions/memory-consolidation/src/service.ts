@@ -25,10 +25,11 @@ import { createConsolidator } from "./consolidator.js";
 import { toConfigHash } from "./domain/config-hash.js";
 import { createActivityTracker } from "./domain/hour-activity.js";
 import { type HourSnapshot, type PackHealthEntry, toHourSnapshot } from "./domain/hour-snapshot.js";
-import { MINUTE_MS, type TurnFact, toTurnFact } from "./domain/turn-fact.js";
+import { type TurnFact, toTurnFact } from "./domain/turn-fact.js";
 import { answerConsolidation, CONSOLIDATION_ROUTE } from "./http/consolidation-routes.js";
 import { answerPersistenceHealth } from "./http/persistence-health.js";
 import { answerExport, answerHistorical } from "./http/persistence-reads.js";
+import { createRollupJob } from "./rollup-job.js";
 import { COLLECTIONS } from "./store/collections.js";
 import { createConsolidationRepository } from "./store/consolidation-repository.js";
 import { createRollupRepository } from "./store/rollup-repository.js";
@@ -54,48 +55,31 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
   context.own(store, "store");
   const repository = createRollupRepository(store);
 
-  // minutes whose facts changed since they were last rolled up
-  const dirty = new Set<number>();
-  let scanPending = (config.recomputeHours ?? 3) > 0;
-  let lastRollup: { at: number; minutes: number } | undefined;
+  const rollups = createRollupJob({
+    repository,
+    gateway: gateway.id,
+    recomputeHours: config.recomputeHours ?? 3,
+    now: () => clock.now(),
+  });
   let facts = 0;
-
   const writeFacts = toStoreSend(store.collection<TurnFact>("turn_facts"));
   const pipeline = context.createPipeline<TurnFact>("memory-facts", {
     async send(items) {
       const result = await writeFacts(items);
-      if (result.kind === "ok") for (const item of items) dirty.add(item.payload.ts);
+      if (result.kind === "ok") rollups.markWritten(items.map((item) => item.payload.ts));
       return result;
     },
   });
-
-  const rollUpDirty = async () => {
-    if (scanPending) {
-      const hours = config.recomputeHours ?? 3;
-      const now = clock.now();
-      for (const minute of await repository.minutesWithFacts(
-        gateway.id,
-        now - hours * HOUR_MS,
-        now + MINUTE_MS,
-      ))
-        dirty.add(minute);
-      scanPending = false;
-    }
-    const minutes = [...dirty];
-    if (minutes.length === 0) return;
-    await repository.rollUp(gateway.id, minutes);
-    // only what was rolled up leaves the set: facts written meanwhile mark their minute again
-    for (const minute of minutes) dirty.delete(minute);
-    lastRollup = { at: clock.now(), minutes: minutes.length };
-  };
   const consolidationConfig = config.consolidation ?? {};
+  const consolidateAt = consolidationConfig.at ?? "01:00";
+  const timeZone = consolidationConfig.timeZone ?? "UTC";
   const consolidations = createConsolidationRepository(store);
   const consolidator = createConsolidator({
     store,
     repository: consolidations,
     holder: gateway.id,
-    at: consolidationConfig.at ?? "01:00",
-    timeZone: consolidationConfig.timeZone ?? "UTC",
+    at: consolidateAt,
+    timeZone,
     catchUpDays: consolidationConfig.catchUpDays ?? 7,
     budget: {
       ...(consolidationConfig.dailyBudgetUsd !== undefined
@@ -137,7 +121,7 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
   let catchUpPending = true;
   context.schedule("rollups", { every: "minute", at: ROLLUP_AT_MS }, async (run) => {
     if (run.signal.aborted) return;
-    await rollUpDirty();
+    await rollups.run();
     if (catchUpPending) {
       await auditedCatchUp("start");
       catchUpPending = false;
@@ -154,8 +138,8 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
 
   context.schedule("snapshot", { every: "hour" }, async (run) => {
     const hour = run.slot - HOUR_MS;
-    await rollUpDirty();
-    const rollups = await repository.rollups({ gateway: gateway.id, from: hour, to: run.slot });
+    await rollups.run();
+    const hourRollups = await repository.rollups({ gateway: gateway.id, from: hour, to: run.slot });
     const ns = eventLoop.count > 0 ? eventLoop.percentile(99) : Number.NaN;
     eventLoop.reset();
     const memory = process.memoryUsage();
@@ -163,7 +147,7 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
       gateway: gateway.id,
       hour,
       takenAt: clock.now(),
-      rollups,
+      rollups: hourRollups,
       activity: activity.read(hour),
       pack: readPackHealth(),
       process: {
@@ -183,14 +167,10 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
 
   const consolidationJob = async () => {
     // the last minutes of the day must be in the rollups before the day is read
-    await rollUpDirty();
+    await rollups.run();
     await auditedCatchUp("schedule");
   };
-  context.schedule(
-    "consolidation",
-    { every: "day", at: consolidationConfig.at ?? "01:00", timeZone: consolidationConfig.timeZone ?? "UTC" },
-    consolidationJob,
-  );
+  context.schedule("consolidation", { every: "day", at: consolidateAt, timeZone }, consolidationJob);
   // days missed while this gateway (or the one that took them) was down: at the next hour, oldest first
   context.schedule("consolidation-catch-up", { every: "hour", at: ":20" }, consolidationJob);
   context.registerHttpRoute("/api/persistence/historical", (request) =>
@@ -208,17 +188,20 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
   });
 
   context.registerHttpRoute("/api/persistence/health", (request) =>
-    answerPersistenceHealth(request, store, () => ({
-      gateway,
-      lastRollup,
-      lastSnapshot: async () => {
-        const [newest] = await store
-          .collection<HourSnapshot>("snapshots")
-          .find({ where: { gateway: gateway.id }, sort: { field: "ts", order: "desc" }, limit: 1 });
-        return newest ? { ts: newest.ts, takenAt: newest.takenAt } : undefined;
-      },
-      pendingFacts: pipeline.stats().pendingMemory + pipeline.stats().pendingSpool,
-    })),
+    answerPersistenceHealth(request, store, () => {
+      const stats = pipeline.stats();
+      return {
+        gateway,
+        lastRollup: rollups.lastRollup,
+        lastSnapshot: async () => {
+          const [newest] = await store
+            .collection<HourSnapshot>("snapshots")
+            .find({ where: { gateway: gateway.id }, sort: { field: "ts", order: "desc" }, limit: 1 });
+          return newest ? { ts: newest.ts, takenAt: newest.takenAt } : undefined;
+        },
+        pendingFacts: stats.pendingMemory + stats.pendingSpool,
+      };
+    }),
   );
 
   return {
@@ -232,8 +215,8 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     status: () => ({
       store: store.health(),
       facts,
-      dirtyMinutes: dirty.size,
-      ...(lastRollup ? { lastRollupAt: lastRollup.at } : {}),
+      dirtyMinutes: rollups.dirtyMinutes,
+      ...(rollups.lastRollup ? { lastRollupAt: rollups.lastRollup.at } : {}),
       ...(lastSnapshot ? { lastSnapshotHour: lastSnapshot.hour } : {}),
     }),
   };

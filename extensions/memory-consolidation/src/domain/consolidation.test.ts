@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toConsolidation } from "./consolidation.js";
+import { type ConsolidationInput, toConsolidation } from "./consolidation.js";
 import { createWindowFold, foldRollup, type WindowFold } from "./day-fold.js";
 import { makeRollup } from "./rollup-fixture.js";
 
@@ -20,6 +20,25 @@ function steadyDay(start: number): WindowFold {
   return fold;
 }
 
+/** A consolidation of 2026-11-20 (UTC) for the fleet: only what a test varies is given. */
+function consolidate(
+  input: Pick<ConsolidationInput, "day"> & Partial<ConsolidationInput>,
+): ReturnType<typeof toConsolidation> {
+  return toConsolidation({
+    scope: "fleet",
+    date: "2026-11-20",
+    timeZone: "UTC",
+    from: DAY0,
+    to: DAY0 + DAY,
+    createdAt: DAY0 + DAY,
+    previousDay: createWindowFold(),
+    baselineDays: [],
+    budget: {},
+    month: { toDateUsd: 0, dayOfMonth: 20, daysInMonth: 30 },
+    ...input,
+  });
+}
+
 describe("toConsolidation", () => {
   const baselineDays = Array.from({ length: 7 }, (_, index) => steadyDay(DAY0 - (index + 2) * DAY));
   const previousDay = steadyDay(DAY0 - DAY);
@@ -28,12 +47,7 @@ describe("toConsolidation", () => {
     const day = steadyDay(DAY0);
     // 14:00: a new, expensive model burns 3 $
     foldRollup(day, rollup(DAY0 + 14 * HOUR + 5 * 60_000, "gpt-big", 4, 3));
-    const record = toConsolidation({
-      scope: "fleet",
-      date: "2026-11-20",
-      timeZone: "UTC",
-      from: DAY0,
-      to: DAY0 + DAY,
+    const record = consolidate({
       createdAt: DAY0 + DAY + HOUR,
       day,
       previousDay,
@@ -63,17 +77,10 @@ describe("toConsolidation", () => {
   });
 
   it("finds no anomaly in a day like its baseline", () => {
-    const record = toConsolidation({
-      scope: "fleet",
-      date: "2026-11-20",
-      timeZone: "UTC",
-      from: DAY0,
-      to: DAY0 + DAY,
-      createdAt: DAY0 + DAY,
+    const record = consolidate({
       day: steadyDay(DAY0),
       previousDay,
       baselineDays,
-      budget: {},
       month: { toDateUsd: 2, dayOfMonth: 20, daysInMonth: 30 },
     });
     expect(record.anomalies).toEqual([]);
@@ -82,19 +89,7 @@ describe("toConsolidation", () => {
   });
 
   it("says so when a day had no traffic", () => {
-    const record = toConsolidation({
-      scope: "gw-a",
-      date: "2026-11-20",
-      timeZone: "UTC",
-      from: DAY0,
-      to: DAY0 + DAY,
-      createdAt: DAY0 + DAY,
-      day: createWindowFold(),
-      previousDay: createWindowFold(),
-      baselineDays: [],
-      budget: {},
-      month: { toDateUsd: 0, dayOfMonth: 20, daysInMonth: 30 },
-    });
+    const record = consolidate({ scope: "gw-a", day: createWindowFold() });
     expect(record.noTraffic).toBe(true);
     expect(record.summary).toBe("2026-11-20: no traffic (gw-a).");
     expect(record.anomalies).toEqual([]);
@@ -118,20 +113,9 @@ describe("anomalies of a recurring figure", () => {
       return fold;
     };
     const baseline = Array.from({ length: 7 }, (_, index) => dayWithErrors(DAY0 - (index + 1) * DAY));
-    const input = {
-      scope: "fleet",
-      date: "2026-11-20",
-      timeZone: "UTC",
-      from: DAY0,
-      to: DAY0 + DAY,
-      createdAt: DAY0 + DAY,
-      previousDay: baseline[0] as WindowFold,
-      baselineDays: baseline,
-      budget: {},
-      month: { toDateUsd: 0, dayOfMonth: 20, daysInMonth: 30 },
-    };
-    expect(toConsolidation({ ...input, day: dayWithErrors(DAY0) }).anomalies).toEqual([]);
-    const jumped = toConsolidation({ ...input, day: dayWithErrors(DAY0, 20) }).anomalies;
+    const input = { previousDay: baseline[0] as WindowFold, baselineDays: baseline };
+    expect(consolidate({ ...input, day: dayWithErrors(DAY0) }).anomalies).toEqual([]);
+    const jumped = consolidate({ ...input, day: dayWithErrors(DAY0, 20) }).anomalies;
     expect(jumped.map((anomaly) => [anomaly.kind, anomaly.hour.slice(11, 13)])).toEqual([
       ["error_rate", "09"],
     ]);

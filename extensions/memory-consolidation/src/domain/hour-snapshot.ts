@@ -4,12 +4,10 @@
  * in total and by dimension, latency percentiles from the merged histograms, what the operational
  * events said, the pack's own health, the process, the versions and a hash of the effective config.
  */
+import { type ByDimension, createWindowFold, type Figures, foldRollup } from "./day-fold.js";
 import type { HourActivity } from "./hour-activity.js";
 import { type LatencyCounts, latencyCount, latencyPercentile, mergeLatency } from "./latency-histogram.js";
 import type { MinuteRollup } from "./minute-rollup.js";
-import { ROLLUP_DIMENSIONS, ROLLUP_FIGURES, type RollupDimension, type RollupFigure } from "./turn-fact.js";
-
-export type Figures = Record<RollupFigure, number>;
 
 /** One extension's health, as the snapshot keeps it. */
 export interface PackHealthEntry {
@@ -38,7 +36,7 @@ export type HourSnapshot = {
   takenAt: number;
   totals: Figures;
   /** Figures by each dimension's value (`(none)` when the turn did not say). */
-  by: Record<RollupDimension, Record<string, Figures>>;
+  by: ByDimension;
   latency: {
     count: number;
     p50Ms: number | null;
@@ -65,23 +63,14 @@ export interface SnapshotInput {
   configHash: string;
 }
 
-export const NO_VALUE = "(none)";
-
 export function toHourSnapshot(input: SnapshotInput): HourSnapshot {
-  const totals = zeroFigures();
-  const by = Object.fromEntries(ROLLUP_DIMENSIONS.map((name) => [name, {}])) as HourSnapshot["by"];
-  const counts: LatencyCounts = {};
+  const fold = createWindowFold();
   for (const rollup of input.rollups) {
-    if (rollup.gateway !== input.gateway || rollup.ts < input.hour || rollup.ts >= input.hour + 3_600_000)
-      continue;
-    addFigures(totals, rollup);
-    for (const name of ROLLUP_DIMENSIONS) {
-      const key = rollup[name] ?? NO_VALUE;
-      by[name][key] ??= zeroFigures();
-      addFigures(by[name][key], rollup);
-    }
-    mergeLatency(counts, rollup.latency?.counts);
+    if (rollup.gateway === input.gateway && rollup.ts >= input.hour && rollup.ts < input.hour + 3_600_000)
+      foldRollup(fold, rollup);
   }
+  const counts: LatencyCounts = {};
+  for (const hour of fold.hours.values()) mergeLatency(counts, hour.latency);
   return {
     id: `${input.gateway}:${input.hour}`,
     kind: "hour",
@@ -89,8 +78,8 @@ export function toHourSnapshot(input: SnapshotInput): HourSnapshot {
     day: new Date(input.hour).toISOString().slice(0, 10),
     gateway: input.gateway,
     takenAt: input.takenAt,
-    totals,
-    by,
+    totals: fold.totals,
+    by: fold.by,
     latency: {
       count: latencyCount(counts),
       p50Ms: latencyPercentile(counts, 50) ?? null,
@@ -104,15 +93,4 @@ export function toHourSnapshot(input: SnapshotInput): HourSnapshot {
     versions: input.versions,
     configHash: input.configHash,
   };
-}
-
-function zeroFigures(): Figures {
-  return Object.fromEntries(ROLLUP_FIGURES.map((figure) => [figure, 0])) as Figures;
-}
-
-function addFigures(into: Figures, from: Readonly<Record<RollupFigure, number>>): void {
-  for (const figure of ROLLUP_FIGURES) {
-    const value = from[figure];
-    if (typeof value === "number" && Number.isFinite(value)) into[figure] += value;
-  }
 }
