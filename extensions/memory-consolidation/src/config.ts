@@ -58,6 +58,72 @@ export const configDefinition = defineConfig({
       }),
     },
   }),
+  digest: field.object({
+    description:
+      "Where each day's digest (the fleet's consolidation as Markdown and HTML) is delivered, once per day: by email over SMTP and to a Slack incoming webhook. Neither is on until configured.",
+    fields: {
+      email: field.object({
+        description:
+          "Email over SMTP (any relay: your mail server, SendGrid's `smtp.sendgrid.net` with user `apikey`, Amazon SES, Mailgun). On when `host`, `from` and `to` are set.",
+        fields: {
+          host: field.string({
+            description: "The SMTP server's host name.",
+            env: ["CLAWSCOPE_SMTP_HOST"],
+            minLength: 1,
+            maxLength: 253,
+          }),
+          port: field.integer({
+            description: "The SMTP port (587 for STARTTLS submission, 465 for TLS, 25 for relay).",
+            env: ["CLAWSCOPE_SMTP_PORT"],
+            default: 587,
+            min: 1,
+            max: 65_535,
+          }),
+          security: field.enum({
+            description:
+              "`starttls` (default) requires the connection to be upgraded to TLS before anything is sent; `tls` connects over TLS (port 465); `none` sends in clear (a relay on this host or in a private network only).",
+            values: ["starttls", "tls", "none"],
+            default: "starttls",
+          }),
+          user: field.string({
+            description: "The SMTP user, when the server asks for login.",
+            env: ["CLAWSCOPE_SMTP_USER"],
+            minLength: 1,
+            maxLength: 320,
+          }),
+          password: field.secret({
+            description: "The SMTP password or API key; never logged.",
+            env: ["CLAWSCOPE_SMTP_PASSWORD"],
+          }),
+          from: field.string({
+            description: "The sender address, e.g. `clawscope <ops@example.com>`.",
+            env: ["CLAWSCOPE_DIGEST_FROM"],
+            minLength: 3,
+            maxLength: 320,
+          }),
+          to: field.stringArray({
+            description: "The recipients.",
+            env: ["CLAWSCOPE_DIGEST_TO"],
+            maxItems: 50,
+          }),
+        },
+      }),
+      slack: field.object({
+        description: "A Slack incoming webhook; the digest is posted as a Block Kit message.",
+        fields: {
+          webhookUrl: field.secret({
+            description:
+              "The webhook's URL (`https://hooks.slack.com/services/…`): it is a secret, never logged.",
+            env: ["CLAWSCOPE_SLACK_WEBHOOK_URL"],
+          }),
+        },
+      }),
+      linkUrl: field.url({
+        description:
+          "Where the digest's readers open the full page (the gateway's `/api/consolidation/<date>?format=html` behind your proxy); shown as a link when set.",
+      }),
+    },
+  }),
 });
 
 export type MemoryConfig = ConfigOf<typeof configDefinition>;

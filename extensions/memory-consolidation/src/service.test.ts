@@ -551,6 +551,7 @@ describe("clawscope-memory-consolidation", () => {
     expect(Object.keys(answer.collections).sort()).toEqual([
       "audit_logs",
       "consolidations",
+      "deliveries",
       "metrics",
       "snapshots",
       "turn_facts",

@@ -22,6 +22,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { createAuditTrail } from "./audit-trail.js";
 import type { MemoryConfig } from "./config.js";
 import { createConsolidator } from "./consolidator.js";
+import { createDigestDelivery } from "./digest-delivery.js";
 import { toConfigHash } from "./domain/config-hash.js";
 import { createActivityTracker } from "./domain/hour-activity.js";
 import { type HourSnapshot, type PackHealthEntry, toHourSnapshot } from "./domain/hour-snapshot.js";
@@ -33,6 +34,7 @@ import { createRollupJob } from "./rollup-job.js";
 import { COLLECTIONS } from "./store/collections.js";
 import { createConsolidationRepository } from "./store/consolidation-repository.js";
 import { createRollupRepository } from "./store/rollup-repository.js";
+import { resolveDigestChannels } from "./transport/digest-channels.js";
 
 export const MEMORY_ROUTES = [
   { path: "/api/persistence/health" },
@@ -95,9 +97,23 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
   const configHash = toConfigHash(config);
   const audit = createAuditTrail(context, store, gateway.id, () => clock.now());
   audit.record("gateway", "config.load", "ok", { configHash });
+  const channels = resolveDigestChannels(config.digest);
+  for (const warning of channels.warnings) logger.warn(warning);
+  const digests = createDigestDelivery({
+    store,
+    gateway: gateway.id,
+    email: channels.email,
+    slack: channels.slack,
+    linkUrl: config.digest?.linkUrl,
+    createPipeline: context.createPipeline,
+    now: () => clock.now(),
+    logger,
+  });
   const auditedCatchUp = async (actor: string) => {
     try {
-      for (const date of await consolidator.catchUp()) audit.record(actor, "consolidate", "ok", { date });
+      for (const date of await consolidator.catchUp()) {
+        audit.record(actor, "consolidate", "ok", { date });
+      }
     } catch (error) {
       audit.record(actor, "consolidate", "failed", { error: describeError(error) });
       throw error;
@@ -109,6 +125,8 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
       try {
         const record = await consolidator.run(date);
         audit.record("api", "consolidate", record ? "ok" : "skipped", { date });
+        if (record)
+          await digests.sweep().catch((error: unknown) => logger.warn(`digest: ${describeError(error)}`));
         return record;
       } catch (error) {
         audit.record("api", "consolidate", "failed", { date, error: describeError(error) });
@@ -125,6 +143,8 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     if (catchUpPending) {
       await auditedCatchUp("start");
       catchUpPending = false;
+      // digests a crash or a restart left unsent
+      await digests.sweep();
     }
   });
   const activity = createActivityTracker();
@@ -169,6 +189,8 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     // the last minutes of the day must be in the rollups before the day is read
     await rollups.run();
     await auditedCatchUp("schedule");
+    // yesterday's digest, and any a restart or a dead fleet member left unsent
+    await digests.sweep();
   };
   context.schedule("consolidation", { every: "day", at: consolidateAt, timeZone }, consolidationJob);
   // days missed while this gateway (or the one that took them) was down: at the next hour, oldest first

@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { findFreePort } from "./free-port.js";
 import { runSetupScriptOnce } from "./setup-script.js";
+import { stopChild } from "./stop-child.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const BUILD_SCRIPT = path.join(REPO_ROOT, "scripts", "ferretdb", "build.sh");
@@ -70,15 +71,7 @@ export async function startFerretDb(options: { port?: number } = {}): Promise<Fe
     });
   };
 
-  const stop = async (): Promise<void> => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
-    running.kill("SIGTERM");
-    const timer = setTimeout(() => running.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = (): Promise<void> => stopChild(child);
 
   await start();
   return {

@@ -102,6 +102,13 @@ export {
   LANGFUSE_SCORES_PATH,
   type LangfuseScoreValidatorOptions,
 } from "./langfuse-score-validator.js";
+export {
+  ensureMailpitBuilt,
+  type MailpitMessage,
+  type MailpitServer,
+  type MailpitSummary,
+  startMailpit,
+} from "./mailpit.js";
 export { createManualClock, type ManualClock } from "./manual-clock.js";
 export {
   ensureMlflowInstalled,
@@ -112,6 +119,11 @@ export {
 } from "./mlflow-server.js";
 export { decodeOtlpRequest, type OtlpRequest, type OtlpSpan, otlpSignalFromPath } from "./otlp-decoder.js";
 export { runSetupScriptOnce } from "./setup-script.js";
+export {
+  checkSlackWebhookBody,
+  createSlackWebhookReceiver,
+  type SlackWebhookReceiver,
+} from "./slack-webhook-receiver.js";
 export {
   type AssembleCapturedOptions,
   assembleCapturedTurns,

@@ -11,6 +11,8 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
   { name: "snapshots", timeField: "ts", indexes: [["gateway", "ts"]] },
   // one record per scope (the fleet, or a gateway) and day
   { name: "consolidations", timeField: "ts", indexes: [["scope", "ts"], ["date"]] },
+  // one record per day and channel the digest was sent on: what makes it once per day (a year, as the consolidations)
+  { name: "deliveries", timeField: "ts", indexes: [["date"]], retentionMs: 365 * DAY_MS },
   // who or what did what, when, and how it went: consolidations run, config loaded
   {
     name: "audit_logs",
