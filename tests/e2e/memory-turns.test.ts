@@ -5,10 +5,12 @@
  * route is served on the gateway's port behind gateway auth.
  */
 import { openStore, type Store } from "@clawscope/store";
+import { createLangfuseReceiver, type LangfuseReceiver } from "@clawscope/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "./harness/gateway.js";
-import { chatCompletion, waitFor } from "./harness/gateway-client.js";
+import { chatCompletion, runOpenClawCli, waitFor } from "./harness/gateway-client.js";
 import { type GatewaySessionUsage, waitForSessionUsage } from "./harness/gateway-usage.js";
+import { langfusePlugin } from "./harness/langfuse-plugin.js";
 import { memoryPlugin, memoryStoreFile } from "./harness/memory-plugin.js";
 import { ECHO_TOOL_PLUGIN } from "./harness/plugin-fixtures.js";
 
@@ -45,6 +47,7 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
   let gateway: GatewayHandle;
   let usage: GatewaySessionUsage;
   let store: Store;
+  let langfuse: LangfuseReceiver;
 
   const readHealth = async (token?: string): Promise<{ status: number; body: HealthView | undefined }> => {
     const response = await fetch(`${gateway.baseUrl}/api/persistence/health`, {
@@ -59,9 +62,13 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
   };
 
   beforeAll(async () => {
+    // with Langfuse beside it, as in a real pack: clawscope-langfuse owns `openclaw clawscope`, and the
+    // memory's subcommands must still be there
+    langfuse = await createLangfuseReceiver();
     gateway = await startGateway({
       plugins: [
         memoryPlugin({ flushIntervalMs: 200, settleMs: 300, gatewayName: "e2e-memory" }),
+        langfusePlugin(langfuse, { flushIntervalMs: 200 }),
         ECHO_TOOL_PLUGIN,
       ],
     });
@@ -97,6 +104,7 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
   afterAll(async () => {
     await store?.close();
     await gateway?.close();
+    await langfuse?.close();
   });
 
   it("keeps minute rollups whose tokens and cost equal the gateway's sessions.usage", async () => {
@@ -160,4 +168,29 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/names no day/);
   });
+
+  it("answers `openclaw clawscope history` and `consolidate` from the CLI, with the Langfuse extension owning the command", async () => {
+    const history = await runOpenClawCli(gateway, ["clawscope", "history", "--days", "2", "--json"]);
+    const said = (result: { exitCode: number | null; stdout: string; stderr: string }) =>
+      `exit ${result.exitCode}\n--- stdout ---\n${result.stdout.slice(0, 2000)}\n--- stderr ---\n${result.stderr.slice(-2000)}`;
+    expect(history.exitCode, said(history)).toBe(0);
+    const days = (history.json as { history: { date: string; turns: number; costUsd: number }[] }).history;
+    expect(days).toHaveLength(2);
+    expect(days.reduce((sum, day) => sum + day.turns, 0)).toBe(3);
+
+    // yesterday had no traffic: its consolidation says so, and it is in the store
+    const consolidated = await runOpenClawCli(gateway, ["clawscope", "consolidate", "--json"]);
+    expect(consolidated.exitCode, said(consolidated)).toBe(0);
+    const record = consolidated.json as { date: string; noTraffic: boolean; summary: string };
+    expect(record.noTraffic).toBe(true);
+    expect(record.summary).toMatch(/no traffic/i);
+    const read = await fetch(`${gateway.baseUrl}/api/consolidation/${record.date}`, {
+      headers: { authorization: `Bearer ${gateway.token}` },
+    });
+    expect(read.status).toBe(200);
+
+    const bad = await runOpenClawCli(gateway, ["clawscope", "consolidate", "--date", "2026-13-45"]);
+    expect(bad.exitCode, said(bad)).toBe(1);
+    expect(bad.stderr).toMatch(/--date "2026-13-45" is not a date/);
+  }, 240_000);
 });

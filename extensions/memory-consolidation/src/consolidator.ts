@@ -6,6 +6,7 @@
  */
 import { type PackLogger, toSlots } from "@clawscope/kit";
 import type { Store } from "@clawscope/store";
+import type { MemoryConfig } from "./config.js";
 import { type Consolidation, toConsolidation } from "./domain/consolidation.js";
 import { createWindowFold, type WindowFold } from "./domain/day-fold.js";
 import { type ConsolidationRepository, FLEET, type ScopedFolds } from "./store/consolidation-repository.js";
@@ -169,6 +170,22 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
     const other = day.date < date ? dayOf(day.to) : dayBefore(day);
     return other.date === date ? other : undefined;
   }
+}
+
+/** The consolidation's settings from config, with their defaults: one reading for the service and the CLI. */
+export function toConsolidationSettings(
+  config: Pick<MemoryConfig, "consolidation">,
+): Pick<ConsolidatorOptions, "at" | "timeZone" | "catchUpDays" | "budget"> {
+  const settings = config.consolidation ?? {};
+  return {
+    at: settings.at ?? "01:00",
+    timeZone: settings.timeZone ?? "UTC",
+    catchUpDays: settings.catchUpDays ?? 7,
+    budget: {
+      ...(settings.dailyBudgetUsd !== undefined ? { dailyUsd: settings.dailyBudgetUsd } : {}),
+      ...(settings.monthlyBudgetUsd !== undefined ? { monthlyUsd: settings.monthlyBudgetUsd } : {}),
+    },
+  };
 }
 
 /** `HH:MM` as milliseconds after midnight; throws one line when it is not a time. */

@@ -1,4 +1,5 @@
 import type { PackPluginSpec } from "@clawscope/kit";
+import { MEMORY_COMMANDS } from "./cli/memory-commands.js";
 import { configDefinition } from "./config.js";
 import { ACTIVITY_EVENT_TYPES } from "./domain/hour-activity.js";
 import { MEMORY_ROUTES, startMemory } from "./service.js";
@@ -13,6 +14,7 @@ export function createMemoryPluginSpec(): PackPluginSpec<typeof configDefinition
     config: configDefinition,
     eventTypes: ACTIVITY_EVENT_TYPES,
     routes: MEMORY_ROUTES,
+    commands: MEMORY_COMMANDS,
     start: startMemory,
   };
 }

@@ -21,7 +21,7 @@ import { openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
 import packageJson from "../package.json" with { type: "json" };
 import { createAuditTrail } from "./audit-trail.js";
 import type { MemoryConfig } from "./config.js";
-import { createConsolidator } from "./consolidator.js";
+import { createConsolidator, toConsolidationSettings } from "./consolidator.js";
 import { createDigestDelivery } from "./digest-delivery.js";
 import { toConfigHash } from "./domain/config-hash.js";
 import { createActivityTracker } from "./domain/hour-activity.js";
@@ -72,25 +72,13 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
       return result;
     },
   });
-  const consolidationConfig = config.consolidation ?? {};
-  const consolidateAt = consolidationConfig.at ?? "01:00";
-  const timeZone = consolidationConfig.timeZone ?? "UTC";
+  const settings = toConsolidationSettings(config);
   const consolidations = createConsolidationRepository(store);
   const consolidator = createConsolidator({
+    ...settings,
     store,
     repository: consolidations,
     holder: gateway.id,
-    at: consolidateAt,
-    timeZone,
-    catchUpDays: consolidationConfig.catchUpDays ?? 7,
-    budget: {
-      ...(consolidationConfig.dailyBudgetUsd !== undefined
-        ? { dailyUsd: consolidationConfig.dailyBudgetUsd }
-        : {}),
-      ...(consolidationConfig.monthlyBudgetUsd !== undefined
-        ? { monthlyUsd: consolidationConfig.monthlyBudgetUsd }
-        : {}),
-    },
     now: () => clock.now(),
     logger,
   });
@@ -192,7 +180,11 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     // yesterday's digest, and any a restart or a dead fleet member left unsent
     await digests.sweep();
   };
-  context.schedule("consolidation", { every: "day", at: consolidateAt, timeZone }, consolidationJob);
+  context.schedule(
+    "consolidation",
+    { every: "day", at: settings.at, timeZone: settings.timeZone },
+    consolidationJob,
+  );
   // days missed while this gateway (or the one that took them) was down: at the next hour, oldest first
   context.schedule("consolidation-catch-up", { every: "hour", at: ":20" }, consolidationJob);
   context.registerHttpRoute("/api/persistence/historical", (request) =>

@@ -98,6 +98,7 @@ export {
 export { FINAL_FLUSH_BUDGET_MS, flushWithinBudget } from "./runtime/final-flush.js";
 export type { HostPluginApi, HostServiceContext } from "./runtime/host-api.js";
 export { createPackLogger, type KitLogger, type PackLogger } from "./runtime/logger.js";
+export type { PackCommandContext, PackCommandSpec } from "./runtime/pack-commands.js";
 export {
   createPackPlugin,
   type PackHostBindings,

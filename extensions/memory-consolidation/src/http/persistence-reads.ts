@@ -26,6 +26,21 @@ export async function answerHistorical(
         error: `parameter "days" must be a whole number from 1 to 366, not ${JSON.stringify(raw).slice(0, 20)}`,
       },
     };
+  return { status: 200, json: { days, timeZone: "UTC", history: await readHistory(store, now, days) } };
+}
+
+export interface HistoryDay {
+  date: string;
+  turns: number;
+  tokens: number;
+  costUsd: number;
+  costUnknownTurns: number;
+  errors: { failedModelCalls: number; toolFailures: number };
+  consolidated: boolean;
+}
+
+/** The last `days` UTC days up to today's, oldest first, from the minute rollups of every gateway. */
+export async function readHistory(store: Store, now: number, days: number): Promise<HistoryDay[]> {
   const to = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
   const from = to - days * DAY_MS;
   const rows = await store
@@ -37,7 +52,7 @@ export async function answerHistorical(
     ),
   );
   const byDay = new Map(rows.map((row) => [String(row.group.day), row.sums]));
-  const out = [];
+  const out: HistoryDay[] = [];
   for (let start = from; start < to; start += DAY_MS) {
     const date = new Date(start).toISOString().slice(0, 10);
     const sums = byDay.get(date) ?? {};
@@ -53,7 +68,7 @@ export async function answerHistorical(
       consolidated: consolidated.has(date),
     });
   }
-  return { status: 200, json: { days, timeZone: "UTC", history: out } };
+  return out;
 }
 
 export async function answerExport(request: PackHttpRequest, store: Store): Promise<PackHttpResponse> {

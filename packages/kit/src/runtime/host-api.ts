@@ -57,6 +57,11 @@ export interface HostPluginApi {
   }) => void;
   registerCli?: (
     registrar: (context: { program: unknown }) => void | Promise<void>,
-    options?: { commands?: string[]; descriptors?: Array<Record<string, unknown>> },
+    options?: {
+      /** Registers under an existing command (`["clawscope"]`): `openclaw clawscope <command>`. */
+      parentPath?: string[];
+      commands?: string[];
+      descriptors?: Array<Record<string, unknown>>;
+    },
   ) => void;
 }

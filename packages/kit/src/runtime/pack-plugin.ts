@@ -15,6 +15,7 @@ import { describeError } from "./describe-error.js";
 import type { SubscribeToBus } from "./event-hub.js";
 import type { HostPluginApi, HostServiceContext } from "./host-api.js";
 import { createPackLogger } from "./logger.js";
+import { type PackCommandSpec, registerPackCommands } from "./pack-commands.js";
 import { type PackService, type PackStartContext, startPackRuntime } from "./pack-runtime.js";
 import { runLifecycleStep } from "./runtime-lifecycle.js";
 import { readRuntime } from "./runtime-registry.js";
@@ -38,6 +39,8 @@ export interface PackPluginSpec<Definition extends ConfigDefinition> {
   routes?: readonly PackRouteSpec[];
   /** Agent tools (also listed in `openclaw.plugin.json` `contracts.tools`); bound at start (`context.registerTool`). */
   tools?: readonly PackToolSpec[];
+  /** Subcommands of `openclaw clawscope`, run in the CLI process with this extension's resolved config. */
+  commands?: readonly PackCommandSpec<ConfigOf<Definition>>[];
   /** Called at each service start with a resolved config; returns the running service. */
   start: (context: PackStartContext<ConfigOf<Definition>>) => PackService | Promise<PackService>;
 }
@@ -75,6 +78,7 @@ export function createPackPlugin<Definition extends ConfigDefinition>(
         ["hooks", () => registerHooks(spec.id, api)],
         ["service", () => registerService(spec, host, api)],
         ["status surfaces", () => registerStatusSurfaces(spec.id, api)],
+        ["commands", () => registerPackCommands(spec.id, spec.config, spec.commands ?? [], api)],
         [
           "routes and tools",
           () => registerDeclaredSurfaces(spec.id, spec, api, createPackLogger(api?.logger, spec.id)),

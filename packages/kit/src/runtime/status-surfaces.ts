@@ -11,6 +11,7 @@ import { moveDeadLettersToSpool } from "../export/dead-letter-files.js";
 import { formatHealthLine } from "../health/health.js";
 import { describeError } from "./describe-error.js";
 import type { HostPluginApi } from "./host-api.js";
+import { addContributedCommands, listContributedCommands } from "./pack-commands.js";
 import { readRuntime } from "./runtime-registry.js";
 import { readHealthFiles } from "./status-file.js";
 
@@ -122,12 +123,14 @@ function registerCli(api: HostPluginApi): void {
             );
           }
         });
+      // the other extensions' subcommands (consolidate, history...), when they registered before this runs
+      addContributedCommands(command);
     },
     {
       descriptors: [
         {
           name: "clawscope",
-          description: "clawscope observability pack: status, redeliver",
+          description: `clawscope observability pack: ${["status", "redeliver", ...listContributedCommands()].join(", ")}`,
           hasSubcommands: true,
         },
       ],
