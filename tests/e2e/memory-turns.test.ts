@@ -4,8 +4,9 @@
  * whose token and cost totals equal the gateway's own `sessions.usage`; the persistence health
  * route is served on the gateway's port behind gateway auth.
  */
+import path from "node:path";
 import { openStore, type Store } from "@clawscope/store";
-import { createLangfuseReceiver, type LangfuseReceiver } from "@clawscope/testing";
+import { createLangfuseReceiver, type LangfuseReceiver, startPrometheus } from "@clawscope/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "./harness/gateway.js";
 import { chatCompletion, runOpenClawCli, waitFor } from "./harness/gateway-client.js";
@@ -193,4 +194,54 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     expect(bad.exitCode, said(bad)).toBe(1);
     expect(bad.stderr).toMatch(/--date "2026-13-45" is not a date/);
   }, 240_000);
+
+  it("serves its figures to a real Prometheus scraping the gateway with its token, and the alert rules load", async () => {
+    // a consolidation through the gateway: the figures are the latest one's
+    const run = await fetch(`${gateway.baseUrl}/api/consolidation/run`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(run.status).toBe(200);
+    const prometheus = await startPrometheus({
+      jobs: [
+        {
+          name: "clawscope-memory",
+          target: new URL(gateway.baseUrl).host,
+          metricsPath: "/api/persistence/metrics",
+          bearerToken: gateway.token,
+        },
+      ],
+      ruleFiles: [
+        path.resolve(import.meta.dirname, "../../deploy/prometheus/rules/clawscope-memory.rules.yml"),
+      ],
+    });
+    try {
+      const anomalies = await waitFor(
+        async () => {
+          const result = await prometheus.query("clawscope_memory_anomalies");
+          return result.length === 4 ? result : undefined;
+        },
+        60_000,
+        1000,
+        "four anomaly series scraped",
+      );
+      expect(anomalies.map((series) => series.metric.clawscope_anomaly_kind).sort()).toEqual([
+        "cost",
+        "error_rate",
+        "p95_latency",
+        "tokens",
+      ]);
+      const [consolidated] = await prometheus.query("clawscope_memory_last_consolidation_time");
+      expect(Number(consolidated?.value[1])).toBeGreaterThan(Date.now() / 1000 - 600);
+      const [up] = await prometheus.query('up{job="clawscope-memory"}');
+      expect(up?.value[1]).toBe("1");
+      const groups = await prometheus.rules();
+      const rules = groups.flatMap((group) => group.rules);
+      expect(rules.map((rule) => rule.name)).toContain("ClawscopeOverBudget");
+      expect(rules.filter((rule) => rule.health !== "ok" && rule.health !== "unknown")).toEqual([]);
+    } finally {
+      await prometheus.stop();
+    }
+  }, 120_000);
 });

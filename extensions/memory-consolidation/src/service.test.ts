@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createPackPlugin, type SubscribeToBus } from "@clawscope/kit";
+import { createPackPlugin, readPackGauges, type SubscribeToBus } from "@clawscope/kit";
 import { openStore, type Store } from "@clawscope/store";
 import {
   type BuiltTurn,
@@ -412,6 +412,25 @@ describe("clawscope-memory-consolidation", () => {
     expect(html.body).toContain("gpt-big");
     // self-contained: no script, and nothing fetched from anywhere
     expect(html.body).not.toMatch(/<script|<link|<img|src=|url\(/i);
+
+    // the figures Prometheus alerts on: on the memory's own endpoint, and published for clawscope-otel
+    const metrics = await host.callRoute("/api/persistence/metrics");
+    expect(metrics.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.body).toMatch(/^clawscope_memory_over_budget\{clawscope_budget_period="daily"\} 1$/m);
+    expect(metrics.body).toMatch(/^clawscope_memory_anomalies\{clawscope_anomaly_kind="cost"\} 1$/m);
+    expect(metrics.body).toMatch(/^clawscope_memory_anomalies\{clawscope_anomaly_kind="error_rate"\} 0$/m);
+    expect(metrics.body).toMatch(/^clawscope_memory_budget_limit\{clawscope_budget_period="daily"\} 3$/m);
+    expect(metrics.body).toMatch(
+      new RegExp(
+        `^clawscope_memory_spend\\{clawscope_spend_window="day"\\} ${record.budget.dayCostUsd}$`,
+        "m",
+      ),
+    );
+    expect(metrics.body).toMatch(/^clawscope_memory_last_consolidation_time \d{10}$/m);
+    expect(
+      readPackGauges().filter((reading) => reading.name === "clawscope.memory.over_budget"),
+    ).toHaveLength(3);
+    expect((await host.callRoute("/api/persistence/metrics", { anonymous: true })).status).toBe(401);
 
     const history = (await host.callRoute("/api/persistence/historical?days=3")).json as {
       history: { date: string; turns: number; costUsd: number; consolidated: boolean }[];

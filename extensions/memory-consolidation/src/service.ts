@@ -16,7 +16,14 @@
  * the one holding the day's lease died) are caught up at start and every hour, oldest first.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { describeError, listRuntimes, type PackService, type PackStartContext } from "@clawscope/kit";
+import {
+  describeError,
+  listRuntimes,
+  type PackService,
+  type PackStartContext,
+  publishPackGauges,
+  toPrometheusText,
+} from "@clawscope/kit";
 import { openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
 import packageJson from "../package.json" with { type: "json" };
 import { createAuditTrail } from "./audit-trail.js";
@@ -24,15 +31,17 @@ import type { MemoryConfig } from "./config.js";
 import { createConsolidator, toConsolidationSettings } from "./consolidator.js";
 import { createDigestDelivery } from "./digest-delivery.js";
 import { toConfigHash } from "./domain/config-hash.js";
+import type { Consolidation } from "./domain/consolidation.js";
 import { createActivityTracker } from "./domain/hour-activity.js";
 import { type HourSnapshot, type PackHealthEntry, toHourSnapshot } from "./domain/hour-snapshot.js";
 import { type TurnFact, toTurnFact } from "./domain/turn-fact.js";
 import { answerConsolidation, CONSOLIDATION_ROUTE } from "./http/consolidation-routes.js";
 import { answerPersistenceHealth } from "./http/persistence-health.js";
 import { answerExport, answerHistorical } from "./http/persistence-reads.js";
+import { toGaugeReadings } from "./mapping/to-gauges.js";
 import { createRollupJob } from "./rollup-job.js";
 import { COLLECTIONS } from "./store/collections.js";
-import { createConsolidationRepository } from "./store/consolidation-repository.js";
+import { createConsolidationRepository, FLEET } from "./store/consolidation-repository.js";
 import { createRollupRepository } from "./store/rollup-repository.js";
 import { resolveDigestChannels } from "./transport/digest-channels.js";
 
@@ -40,6 +49,7 @@ export const MEMORY_ROUTES = [
   { path: "/api/persistence/health" },
   { path: "/api/persistence/historical" },
   { path: "/api/persistence/export" },
+  { path: "/api/persistence/metrics" },
   { path: CONSOLIDATION_ROUTE, match: "prefix" as const },
 ];
 
@@ -82,6 +92,21 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     now: () => clock.now(),
     logger,
   });
+  // what Prometheus reads (through clawscope-otel, or /api/persistence/metrics): refreshed from the
+  // store after each consolidation job, since another gateway of the fleet may have made the latest
+  let latestFleet: Consolidation | undefined;
+  let lastSnapshotAt: number | undefined;
+  const readGauges = () => toGaugeReadings({ budget: settings.budget, latest: latestFleet, lastSnapshotAt });
+  context.own({ close: publishPackGauges(context.pluginId, readGauges) }, "published gauges");
+  const refreshGauges = async () => {
+    latestFleet = (await consolidations.latest(FLEET)) ?? latestFleet;
+    if (lastSnapshotAt === undefined) {
+      const [newest] = await store
+        .collection<HourSnapshot>("snapshots")
+        .find({ where: { gateway: gateway.id }, sort: { field: "ts", order: "desc" }, limit: 1 });
+      if (newest) lastSnapshotAt = newest.takenAt;
+    }
+  };
   const configHash = toConfigHash(config);
   const audit = createAuditTrail(context, store, gateway.id, () => clock.now());
   audit.record("gateway", "config.load", "ok", { configHash });
@@ -113,8 +138,10 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
       try {
         const record = await consolidator.run(date);
         audit.record("api", "consolidate", record ? "ok" : "skipped", { date });
-        if (record)
+        if (record) {
+          latestFleet = record.date >= (latestFleet?.date ?? "") ? record : latestFleet;
           await digests.sweep().catch((error: unknown) => logger.warn(`digest: ${describeError(error)}`));
+        }
         return record;
       } catch (error) {
         audit.record("api", "consolidate", "failed", { date, error: describeError(error) });
@@ -131,6 +158,7 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     if (catchUpPending) {
       await auditedCatchUp("start");
       catchUpPending = false;
+      await refreshGauges();
       // digests a crash or a restart left unsent
       await digests.sweep();
     }
@@ -171,12 +199,14 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     });
     snapshots.enqueue(snapshot.id, snapshot);
     lastSnapshot = { hour, at: clock.now() };
+    lastSnapshotAt = lastSnapshot.at;
   });
 
   const consolidationJob = async () => {
     // the last minutes of the day must be in the rollups before the day is read
     await rollups.run();
     await auditedCatchUp("schedule");
+    await refreshGauges();
     // yesterday's digest, and any a restart or a dead fleet member left unsent
     await digests.sweep();
   };
@@ -191,6 +221,11 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     answerHistorical(request, store, clock.now()),
   );
   context.registerHttpRoute("/api/persistence/export", (request) => answerExport(request, store));
+  context.registerHttpRoute("/api/persistence/metrics", (request) =>
+    request.method === "GET"
+      ? { text: toPrometheusText(readGauges()), contentType: "text/plain; version=0.0.4; charset=utf-8" }
+      : { status: 405, json: { error: "method not allowed: use GET" } },
+  );
   context.registerHttpRoute(CONSOLIDATION_ROUTE, (request) =>
     answerConsolidation(request, consolidations, auditedConsolidator, () => clock.now()),
   );

@@ -70,13 +70,22 @@ export {
 } from "./export/http-result.js";
 export { readBoundedBody } from "./export/read-body.js";
 export type { ExportItem, PipelineStats, SendBatch, SendFailure, SendResult } from "./export/types.js";
-// health
 export {
   createHealthRecorder,
   formatHealthLine,
   type HealthRecorder,
   type HealthSnapshot,
 } from "./health/health.js";
+// health
+export {
+  PACK_GAUGE_DEFINITIONS,
+  PACK_GAUGES,
+  type PackGaugeDefinition,
+  type PackGaugeReading,
+  publishPackGauges,
+  readPackGauges,
+  toPrometheusText,
+} from "./health/pack-gauges.js";
 // privacy
 export { toCapturedContent } from "./privacy/captured-content.js";
 export { MAX_ERROR_TEXT_CHARS, toErrorText } from "./privacy/error-text.js";

@@ -118,6 +118,13 @@ export {
   startMlflowServer,
 } from "./mlflow-server.js";
 export { decodeOtlpRequest, type OtlpRequest, type OtlpSpan, otlpSignalFromPath } from "./otlp-decoder.js";
+export {
+  ensurePrometheusInstalled,
+  type PrometheusServer,
+  runPromtool,
+  type ScrapeJob,
+  startPrometheus,
+} from "./prometheus.js";
 export { runSetupScriptOnce } from "./setup-script.js";
 export {
   checkSlackWebhookBody,

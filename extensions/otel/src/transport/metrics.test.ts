@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:net";
+import type { PackGaugeReading } from "@clawscope/kit";
 import {
   createOtlpEncoder,
   createOtlpSender,
@@ -381,6 +382,38 @@ describe("coexistence with global OpenTelemetry providers (as diagnostics-otel r
       await theirMeterProvider.shutdown();
       await theirTracerProvider.shutdown();
     }
+  });
+});
+
+describe("the pack's gauges", () => {
+  it("exports what other extensions publish, under the names the memory's own endpoint uses, in OTLP and on Prometheus", async () => {
+    const port = await freePort();
+    const { recorder, enqueued } = recorderWith({
+      prometheus: { enabled: true, port },
+      packGauges: (): PackGaugeReading[] => [
+        {
+          name: "clawscope.memory.spend",
+          value: 12.5,
+          attributes: { "clawscope.spend.window": "month_to_date" },
+        },
+        { name: "clawscope.memory.anomalies", value: 2, attributes: { "clawscope.anomaly.kind": "cost" } },
+        { name: "clawscope.memory.last_consolidation.time", value: 1_795_000_000 },
+      ],
+    });
+    await recorder.start();
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(
+      /^clawscope_memory_spend\{[^}]*clawscope_spend_window="month_to_date"[^}]*\} 12\.5$/m,
+    );
+    expect(text).toMatch(/^clawscope_memory_anomalies\{[^}]*clawscope_anomaly_kind="cost"[^}]*\} 2$/m);
+    expect(text).toMatch(/^clawscope_memory_last_consolidation_time(\{[^}]*\})? 1795000000$/m);
+
+    await recorder.collectNow();
+    const collected = decodeCollection(enqueued[0]);
+    expect(metricNamed(collected, "clawscope.memory.spend")).toBeDefined();
+    expect(JSON.stringify(metricNamed(collected, "clawscope.memory.anomalies"))).toContain("cost");
+    expect(metricNamed(collected, "clawscope.memory.last_consolidation.time")).toBeDefined();
+    await recorder.shutdown();
   });
 });
 

@@ -4,7 +4,14 @@
  * counter of what it refused, cumulative collections encoded as OTLP and handed to a kit pipeline
  * (so they spool and retry like traces), and an optional Prometheus pull endpoint.
  */
-import { createPackLogger, type KitLogger, type PackLogger } from "@clawscope/kit";
+import {
+  createPackLogger,
+  type KitLogger,
+  PACK_GAUGE_DEFINITIONS,
+  type PackGaugeReading,
+  type PackLogger,
+  readPackGauges,
+} from "@clawscope/kit";
 import { type OtlpEncoder, type SpooledOtlpBody, toSpooledBody } from "@clawscope/kit/otlp";
 import type { Attributes as ApiAttributes, Meter } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
@@ -45,6 +52,8 @@ export interface MetricsRecorderOptions {
   /** A Prometheus scrape endpoint on the same provider; the port must be given (1–65535). */
   prometheus?: { enabled?: boolean; host?: string; port?: number; endpoint?: string };
   logger?: KitLogger | PackLogger;
+  /** What the pack's other extensions publish as gauges (default: the kit's registry), read at each collection. */
+  packGauges?: () => readonly PackGaugeReading[];
 }
 
 /** Counters of the recorder. */
@@ -145,6 +154,33 @@ export function createMetricsRecorder(options: MetricsRecorderOptions): MetricsR
     else logger.error(`metric ${definition.name} left out: unsupported kind ${String(definition.kind)}`);
   }
   const droppedCounter = instruments.get(SERIES_DROPPED_METRIC.name);
+  // the figures other extensions publish (the memory's budget burn, anomalies, last consolidation):
+  // observed at each collection, a fixed and small set of series, so outside the series cap
+  const readGauges = options.packGauges ?? readPackGauges;
+  const gauges = new Map(
+    PACK_GAUGE_DEFINITIONS.map((definition) => [
+      definition.name,
+      meter.createObservableGauge(definition.name, {
+        unit: definition.unit,
+        description: definition.description,
+      }),
+    ]),
+  );
+  meter.addBatchObservableCallback(
+    (result) => {
+      let readings: readonly PackGaugeReading[] = [];
+      try {
+        readings = readGauges();
+      } catch {
+        return;
+      }
+      for (const reading of readings) {
+        const gauge = gauges.get(reading.name);
+        if (gauge) result.observe(gauge, reading.value, { ...reading.attributes });
+      }
+    },
+    [...gauges.values()],
+  );
 
   const series = new Set<string>();
   const counters = { seriesDropped: 0, invalidRecordings: 0, collections: 0 };
