@@ -47,6 +47,14 @@ export const configDefinition = defineConfig({
         max: 90,
         default: 7,
       }),
+      leaseSeconds: field.integer({
+        description:
+          "How long one gateway of a fleet holds a day's consolidation: a gateway that dies while consolidating leaves the day to another after this long (default 600).",
+        min: 5,
+        max: 3_600,
+        default: 600,
+        advanced: true,
+      }),
       dailyBudgetUsd: field.number({
         description: "A day's budget in USD: a consolidation over it is marked over budget.",
         min: 0,

@@ -11,7 +11,6 @@ import { type Consolidation, toConsolidation } from "./domain/consolidation.js";
 import { createWindowFold, type WindowFold } from "./domain/day-fold.js";
 import { type ConsolidationRepository, FLEET, type ScopedFolds } from "./store/consolidation-repository.js";
 
-const LEASE_MS = 10 * 60_000;
 const BASELINE_DAYS = 7;
 
 export interface ConsolidatorOptions {
@@ -23,6 +22,8 @@ export interface ConsolidatorOptions {
   timeZone: string;
   catchUpDays: number;
   budget: { dailyUsd?: number; monthlyUsd?: number };
+  /** How long a day's lease holds without its holder finishing; another gateway takes the day after it. */
+  leaseMs: number;
   now: () => number;
   logger: Pick<PackLogger, "info" | "warn">;
 }
@@ -36,9 +37,10 @@ export interface Consolidator {
   run(date: string): Promise<Consolidation | undefined>;
   /**
    * Consolidates the due days without a consolidation, oldest first, from the day of the store's
-   * first rollup on (a day with no traffic after that gets a consolidation that says so); says which.
+   * first rollup on (a day with no traffic after that gets a consolidation that says so); says which,
+   * and until when another gateway holds the lease of a day it left (so the caller looks again then).
    */
-  catchUp(): Promise<string[]>;
+  catchUp(): Promise<{ done: string[]; busyUntil?: number }>;
 }
 
 export function createConsolidator(options: ConsolidatorOptions): Consolidator {
@@ -51,6 +53,7 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
     day: "2-digit",
   });
   let chain: Promise<unknown> = Promise.resolve();
+  let busyUntil: number | undefined;
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
     const next = chain.then(work, work);
     chain = next.catch(() => undefined);
@@ -65,9 +68,14 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
   const dayBefore = (day: { from: number }) => dayOf(day.from - 1);
 
   const consolidate = async (day: { from: number; to: number; date: string }) => {
-    const lease = await options.store.acquireLease(`consolidation:${day.date}`, options.holder, LEASE_MS);
+    const lease = await options.store.acquireLease(
+      `consolidation:${day.date}`,
+      options.holder,
+      options.leaseMs,
+    );
     if (!lease.acquired) {
       options.logger.info(`consolidation of ${day.date}: ${lease.holder} is on it`);
+      busyUntil = Math.max(busyUntil ?? 0, lease.expiresAt);
       return undefined;
     }
     try {
@@ -101,6 +109,7 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
             from: day.from,
             to: day.to,
             createdAt: options.now(),
+            consolidatedBy: options.holder,
             day: pick(today) ?? createWindowFold(),
             previousDay: pick(previousFolds) ?? createWindowFold(),
             baselineDays: pickBaseline(pick),
@@ -148,14 +157,15 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
         }
         // days before the memory's first record are not missed days: nothing ran then
         const first = await options.repository.firstRollupAt();
-        if (first === undefined) return [];
+        if (first === undefined) return { done: [] };
         const done: string[] = [];
+        busyUntil = undefined;
         for (const day of due) {
           if (day.to <= first) continue;
           if (await options.repository.get(FLEET, day.date)) continue;
           if (await consolidate(day)) done.push(day.date);
         }
-        return done;
+        return busyUntil === undefined ? { done } : { done, busyUntil };
       }),
   };
 
@@ -175,12 +185,13 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
 /** The consolidation's settings from config, with their defaults: one reading for the service and the CLI. */
 export function toConsolidationSettings(
   config: Pick<MemoryConfig, "consolidation">,
-): Pick<ConsolidatorOptions, "at" | "timeZone" | "catchUpDays" | "budget"> {
+): Pick<ConsolidatorOptions, "at" | "timeZone" | "catchUpDays" | "budget" | "leaseMs"> {
   const settings = config.consolidation ?? {};
   return {
     at: settings.at ?? "01:00",
     timeZone: settings.timeZone ?? "UTC",
     catchUpDays: settings.catchUpDays ?? 7,
+    leaseMs: (settings.leaseSeconds ?? 600) * 1000,
     budget: {
       ...(settings.dailyBudgetUsd !== undefined ? { dailyUsd: settings.dailyBudgetUsd } : {}),
       ...(settings.monthlyBudgetUsd !== undefined ? { monthlyUsd: settings.monthlyBudgetUsd } : {}),

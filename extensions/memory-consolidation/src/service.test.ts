@@ -489,6 +489,51 @@ describe("clawscope-memory-consolidation", () => {
     expect((await host.callRoute("/api/consolidation/latest", { anonymous: true })).status).toBe(401);
   });
 
+  it("takes over a day whose consolidating gateway died holding its lease, once the lease expires", async () => {
+    const DAY = 86_400_000;
+    const today = Math.floor(Date.now() / DAY) * DAY;
+    const yesterday = new Date(today - DAY).toISOString().slice(0, 10);
+    const { stateDir, storeFile } = await newStateDir("takeover");
+    // the gateway that took yesterday at 01:00 was killed before it wrote anything: its lease runs to 01:01:30
+    const seeded = await openStore({
+      kind: "sqlite",
+      path: storeFile,
+      collections: COLLECTIONS,
+      now: () => today + 3_600_000,
+    });
+    await seeded
+      .collection<MinuteRollup>("metrics")
+      .upsert([makeRollup("gw-dead@0000", today - DAY + 3_600_000, "gpt-small", { turns: 7, costUsd: 0.5 })]);
+    expect((await seeded.acquireLease(`consolidation:${yesterday}`, "gw-dead@0000", 90_000)).acquired).toBe(
+      true,
+    );
+    await seeded.close();
+    const clock = createManualClock(today + 3_600_000 + 30_000);
+    const host = await startGateway(clock, stateDir, { consolidation: { leaseSeconds: 90 } });
+    await clock.advance(60_000);
+    await waitFor(
+      () => host.logs.messages("info").some((line) => line.includes("gw-dead@0000 is on it")),
+      10_000,
+    );
+    expect((await host.callRoute(`/api/consolidation/${yesterday}`)).status).toBe(404);
+
+    // the lease expires at 01:01:30; the next minute's job takes the day over
+    await clock.advance(60_000);
+    await waitFor(
+      async () => (await host.callRoute(`/api/consolidation/${yesterday}`)).status === 200,
+      10_000,
+    );
+    const record = (await host.callRoute(`/api/consolidation/${yesterday}`)).json as Consolidation;
+    expect(record.totals.turns).toBe(7);
+    expect(record.consolidatedBy).toMatch(/^gw-test@/);
+    const direct = await openSameStore(host);
+    await waitFor(async () => (await direct.collection("audit_logs").count()) >= 2, 10_000);
+    const audit = await direct.collection<{ actor: string; action: string }>("audit_logs").find({ from: 0 });
+    expect(audit.filter((entry) => entry.action === "consolidate").map((entry) => entry.actor)).toEqual([
+      "takeover",
+    ]);
+  });
+
   it("applies each collection's retention on the hour: records past their limit go, the rest stay", async () => {
     const DAY = 86_400_000;
     const now = Date.now();

@@ -122,11 +122,13 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     now: () => clock.now(),
     logger,
   });
+  // when another gateway holds a day's lease: look again once it expires (it may have died holding it)
+  let retryConsolidationAt: number | undefined;
   const auditedCatchUp = async (actor: string) => {
     try {
-      for (const date of await consolidator.catchUp()) {
-        audit.record(actor, "consolidate", "ok", { date });
-      }
+      const { done, busyUntil } = await consolidator.catchUp();
+      for (const date of done) audit.record(actor, "consolidate", "ok", { date });
+      retryConsolidationAt = busyUntil;
     } catch (error) {
       audit.record(actor, "consolidate", "failed", { error: describeError(error) });
       throw error;
@@ -155,6 +157,12 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
   context.schedule("rollups", { every: "minute", at: ROLLUP_AT_MS }, async (run) => {
     if (run.signal.aborted) return;
     await rollups.run();
+    if (retryConsolidationAt !== undefined && clock.now() >= retryConsolidationAt) {
+      retryConsolidationAt = undefined;
+      await auditedCatchUp("takeover");
+      await refreshGauges();
+      await digests.sweep();
+    }
     if (catchUpPending) {
       await auditedCatchUp("start");
       catchUpPending = false;

@@ -51,6 +51,8 @@ export type Consolidation = {
   ts: number;
   window: { from: string; to: string };
   createdAt: string;
+  /** The gateway (or `<gateway>/cli`) that made it. */
+  consolidatedBy: string;
   noTraffic: boolean;
   gateways: string[];
   totals: Figures & Headline & { cacheHitRatio: number | null; p50Ms: number | null; p95Ms: number | null };
@@ -85,6 +87,7 @@ export interface ConsolidationInput {
   from: number;
   to: number;
   createdAt: number;
+  consolidatedBy?: string;
   day: WindowFold;
   previousDay: WindowFold;
   /** The trailing days before `previousDay`'s day included (most recent first); up to seven. */
@@ -155,6 +158,7 @@ export function toConsolidation(input: ConsolidationInput): Consolidation {
     ts: input.from,
     window: { from: new Date(input.from).toISOString(), to: new Date(input.to).toISOString() },
     createdAt: new Date(input.createdAt).toISOString(),
+    consolidatedBy: input.consolidatedBy ?? "",
     noTraffic: day.totals.turns === 0,
     gateways: [...day.gateways].sort(),
     totals: {

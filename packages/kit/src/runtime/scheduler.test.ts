@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createCapturedLogger } from "../../../testing/src/captured-logger.js";
 import { createManualClock } from "../../../testing/src/manual-clock.js";
 import { createPackLogger } from "./logger.js";
-import { createScheduler, type ScheduledRun, toSlots } from "./scheduler.js";
+import { createScheduler, resolveSchedulerClock, type ScheduledRun, toSlots } from "./scheduler.js";
 
 const at = (iso: string) => Date.parse(iso);
 const MINUTE = 60_000;
@@ -205,5 +205,19 @@ describe("schedule", () => {
     expect(paris.countBetween(at("2026-03-27T12:00:00.000Z"), at("2026-03-31T12:00:00.000Z"))).toBe(4);
     const utc = toSlots({ every: "day" });
     expect(utc.countBetween(at("2026-12-04T00:00:00.000Z"), at("2026-12-09T00:00:00.000Z"))).toBe(5);
+  });
+});
+
+describe("resolveSchedulerClock", () => {
+  it("shifts the system clock by CLAWSCOPE_CLOCK_OFFSET_MS, says so, and ignores a bad value with a line", () => {
+    const plain = resolveSchedulerClock({});
+    expect(plain.notice).toBeUndefined();
+    const shifted = resolveSchedulerClock({ CLAWSCOPE_CLOCK_OFFSET_MS: "86400000" });
+    expect(shifted.clock.now() - Date.now()).toBeGreaterThanOrEqual(86_400_000 - 50);
+    expect(shifted.clock.now() - Date.now()).toBeLessThanOrEqual(86_400_000 + 50);
+    expect(shifted.notice).toMatch(/shifted by 86400000 ms .*tests and drills only/);
+    const bad = resolveSchedulerClock({ CLAWSCOPE_CLOCK_OFFSET_MS: "tomorrow" });
+    expect(bad.clock.now() - Date.now()).toBeLessThan(50);
+    expect(bad.notice).toMatch(/ignored/);
   });
 });

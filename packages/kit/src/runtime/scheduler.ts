@@ -73,6 +73,33 @@ export interface SchedulerClock {
   clearTimer(handle: unknown): void;
 }
 
+/** The longest shift `CLAWSCOPE_CLOCK_OFFSET_MS` may ask for: 400 days either way. */
+const MAX_CLOCK_OFFSET_MS = 400 * 86_400_000;
+
+/**
+ * The system clock, shifted by `CLAWSCOPE_CLOCK_OFFSET_MS` when that is set: end-to-end tests and
+ * drills run a real gateway at 00:59 of another day so the hour's snapshot and the daily
+ * consolidation come within a minute. Only the scheduled jobs' time moves (turns keep the host's
+ * timestamps). Returns the clock and, when shifted, the line to log; a bad value is ignored with a line.
+ */
+export function resolveSchedulerClock(env: Record<string, string | undefined>): {
+  clock: SchedulerClock;
+  notice?: string;
+} {
+  const raw = env.CLAWSCOPE_CLOCK_OFFSET_MS?.trim();
+  if (!raw) return { clock: systemClock };
+  const offset = Number(raw);
+  if (!/^-?\d+$/.test(raw) || Math.abs(offset) > MAX_CLOCK_OFFSET_MS)
+    return {
+      clock: systemClock,
+      notice: `CLAWSCOPE_CLOCK_OFFSET_MS=${raw.slice(0, 20)} ignored: a whole number of milliseconds within ±400 days`,
+    };
+  return {
+    clock: { ...systemClock, now: () => Date.now() + offset },
+    notice: `scheduled jobs run on a clock shifted by ${offset} ms (CLAWSCOPE_CLOCK_OFFSET_MS): for tests and drills only`,
+  };
+}
+
 /** A set of named jobs that share a clock and stop together. */
 export interface Scheduler {
   /** Registers a job; throws on a bad `every`, `at` or `timeZone`, or a name already used. */

@@ -13,7 +13,13 @@ import { describeError } from "./describe-error.js";
 import type { PackLogger } from "./logger.js";
 import type { CommonPackConfig, GatewayIdentity, PackService, PackStartContext } from "./pack-service.js";
 import { finishWithin } from "./runtime-lifecycle.js";
-import { createScheduler, type Scheduler, type SchedulerClock, systemClock } from "./scheduler.js";
+import {
+  createScheduler,
+  resolveSchedulerClock,
+  type Scheduler,
+  type SchedulerClock,
+  systemClock,
+} from "./scheduler.js";
 import { createSurfaceTable, type PackRouteSpec, type PackToolSpec, type SurfaceTable } from "./surfaces.js";
 
 /** Inputs of {@link createStartContext}. */
@@ -52,7 +58,9 @@ export function createStartContext<Config>(options: StartContextOptions<Config>)
   const common = options.config as unknown as CommonPackConfig;
   const hasher = createIdHasher({ key: options.hashKey, raw: common.rawIds === true });
   const pipelines: ExportPipeline<unknown>[] = [];
-  const clock = options.clock ?? systemClock;
+  const shifted = options.clock ? undefined : resolveSchedulerClock(options.env ?? process.env);
+  if (shifted?.notice) options.logger.warn(shifted.notice);
+  const clock = options.clock ?? shifted?.clock ?? systemClock;
   const scheduler = createScheduler({ clock, logger: options.logger });
   options.health.attachSchedules(() => scheduler.stats());
   const surfaces = createSurfaceTable(options.declared ?? {});
