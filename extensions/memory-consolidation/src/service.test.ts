@@ -528,7 +528,9 @@ describe("clawscope-memory-consolidation", () => {
     expect(record.consolidatedBy).toMatch(/^gw-test@/);
     const direct = await openSameStore(host);
     await waitFor(async () => (await direct.collection("audit_logs").count()) >= 2, 10_000);
-    const audit = await direct.collection<{ id: string; actor: string; action: string }>("audit_logs").find({ from: 0 });
+    const audit = await direct
+      .collection<{ id: string; actor: string; action: string }>("audit_logs")
+      .find({ from: 0 });
     expect(audit.filter((entry) => entry.action === "consolidate").map((entry) => entry.actor)).toEqual([
       "takeover",
     ]);
