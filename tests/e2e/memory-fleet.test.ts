@@ -1,0 +1,219 @@
+/**
+ * Issue 12, a fleet: three real gateways with clawscope-memory-consolidation on one MongoDB-wire
+ * server (FerretDB). Their scheduled jobs run on a clock shifted to just before 01:00 of tomorrow
+ * (CLAWSCOPE_CLOCK_OFFSET_MS), so today, when the test's turns happen, is the day they consolidate
+ * at "01:00", a minute or two after start. Exactly one gateway takes the day; it is SIGKILLed while
+ * it consolidates; a survivor takes the day over once the lease expires, and the day is
+ * consolidated once. Every gateway's hourly snapshot is in the store, and each gateway's
+ * consolidation holds the tokens and cost of its own `sessions.usage`.
+ */
+import { openStore, type Store } from "@clawscope/store";
+import { type FerretDbServer, startFerretDb } from "@clawscope/testing";
+import { MongoClient } from "mongodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// relative: the e2e package does not depend on the extension's sources
+import type { MinuteRollup } from "../../extensions/memory-consolidation/src/domain/minute-rollup.js";
+import { makeRollup } from "../../extensions/memory-consolidation/src/domain/rollup-fixture.js";
+import { type GatewayHandle, startGateway } from "./harness/gateway.js";
+import { chatCompletion, waitFor } from "./harness/gateway-client.js";
+import { type GatewaySessionUsage, waitForSessionUsage } from "./harness/gateway-usage.js";
+import { memoryPlugin } from "./harness/memory-plugin.js";
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const NAMES = ["fleet-a", "fleet-b", "fleet-c"] as const;
+const LEASE_SECONDS = 20;
+/** Minute rollups of a gateway that only lived in the past, to give today's consolidation some weight. */
+const SEED_MINUTES = 1_440;
+const SEED_COMBINATIONS = 12;
+
+type ConsolidationView = {
+  id: string;
+  scope: string;
+  date: string;
+  createdAt: string;
+  consolidatedBy: string;
+  gateways: string[];
+  totals: {
+    turns: number;
+    inputTokens: number;
+    outputTokens: number;
+    cacheReadTokens: number;
+    cacheWriteTokens: number;
+    costUsd: number;
+  };
+};
+
+describe("a fleet of three gateways on one FerretDB", () => {
+  let ferret: FerretDbServer;
+  let store: Store;
+  let mongo: MongoClient;
+  const gateways = new Map<string, GatewayHandle>();
+  const usage = new Map<string, GatewaySessionUsage>();
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  const date = new Date(today).toISOString().slice(0, 10);
+
+  beforeAll(async () => {
+    ferret = await startFerretDb();
+    const uri = `${ferret.uri}?directConnection=true`;
+    store = await openStore({
+      kind: "mongodb",
+      uri,
+      database: "clawscope",
+      collections: [
+        { name: "metrics" },
+        { name: "snapshots" },
+        { name: "consolidations" },
+        { name: "audit_logs" },
+      ],
+    });
+    mongo = await MongoClient.connect(uri);
+    await store.collection<MinuteRollup>("metrics").upsert(seedRollups(today));
+    // 01:00 of their tomorrow comes 150 s after this: time for three starts and the turns
+    const offset = today + DAY + HOUR - 150_000 - Date.now();
+    const started = await Promise.all(
+      NAMES.map((name) =>
+        startGateway({
+          plugins: [
+            memoryPlugin({
+              store: { kind: "mongodb", uri },
+              gatewayName: name,
+              flushIntervalMs: 200,
+              settleMs: 300,
+              consolidation: { leaseSeconds: LEASE_SECONDS },
+            }),
+          ],
+          env: { CLAWSCOPE_CLOCK_OFFSET_MS: String(offset) },
+        }),
+      ),
+    );
+    started.forEach((gateway, index) => gateways.set(NAMES[index] as string, gateway));
+    for (const [index, name] of NAMES.entries()) {
+      const gateway = gateways.get(name) as GatewayHandle;
+      for (let turn = 0; turn <= index; turn += 1)
+        expect(
+          (await chatCompletion(gateway, { sessionKey: `fleet-${name}`, content: `turn ${turn} of ${name}` }))
+            .status,
+        ).toBe(200);
+      usage.set(
+        name,
+        await waitForSessionUsage(
+          gateway,
+          `fleet-${name}`,
+          (entry) => entry.messageCounts?.assistant === index + 1,
+          60_000,
+        ),
+      );
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const gateway of gateways.values()) await gateway.close();
+    await mongo?.close();
+    await store?.close();
+    await ferret?.dispose();
+  });
+
+  it("consolidates the day once: the consolidating gateway is killed mid-run and a survivor takes the day over", async () => {
+    const leases = mongo.db("clawscope").collection<{ _id: string; holder: string }>("_clawscope_leases");
+    // at "01:00" every gateway tries the day; the one holding its lease is killed while it works
+    const holder = await waitFor(
+      async () => (await leases.findOne({ _id: `consolidation:${date}` }))?.holder,
+      240_000,
+      50,
+      "a gateway took the day's lease",
+    );
+    const victimName = NAMES.find((name) => holder.startsWith(`${name}@`)) as string;
+    const victim = gateways.get(victimName) as GatewayHandle;
+    await victim.kill();
+    expect(
+      await store.collection("consolidations").get(`fleet:${date}`),
+      "the consolidation finished before the kill: seed more",
+    ).toBeUndefined();
+
+    // after the lease (20 s) a survivor's minute job takes the day over
+    const fleet = await waitFor(
+      async () => store.collection<ConsolidationView>("consolidations").get(`fleet:${date}`),
+      150_000,
+      1000,
+      "the day consolidated by a survivor",
+    );
+    expect(fleet.consolidatedBy).not.toBe(holder);
+    expect(
+      NAMES.filter((name) => name !== victimName).some((name) => fleet.consolidatedBy.startsWith(`${name}@`)),
+    ).toBe(true);
+
+    // the fleet's figures: every gateway and the seeded one, each consolidated on its own too
+    const perGateway = await store
+      .collection<ConsolidationView>("consolidations")
+      .find({ where: { date }, from: 0 });
+    expect(perGateway.filter((record) => record.scope === "fleet")).toHaveLength(1);
+    for (const name of NAMES) {
+      const own = perGateway.find((record) => record.scope.startsWith(`${name}@`));
+      const host = usage.get(name) as GatewaySessionUsage;
+      expect(own?.totals, name).toMatchObject({
+        inputTokens: host.input,
+        outputTokens: host.output,
+        cacheReadTokens: host.cacheRead,
+        cacheWriteTokens: host.cacheWrite,
+      });
+      expect(Math.abs((own?.totals.costUsd ?? 0) - host.totalCost), name).toBeLessThan(1e-9);
+    }
+    expect(fleet.totals.turns).toBe(1 + 2 + 3 + SEED_MINUTES * SEED_COMBINATIONS);
+
+    // one consolidation of the day in the audit log: the takeover; the killed one wrote nothing
+    const audits = await store
+      .collection<{
+        id: string;
+        gateway: string;
+        actor: string;
+        action: string;
+        outcome: string;
+        detail: { date?: string };
+      }>("audit_logs")
+      .find({ where: { action: "consolidate" }, from: 0 });
+    const ofDay = audits.filter((entry) => entry.detail.date === date && entry.outcome === "ok");
+    expect(ofDay.map((entry) => entry.actor)).toEqual(["takeover"]);
+    expect(ofDay[0]?.gateway).toBe(fleet.consolidatedBy);
+
+    // the killed gateway comes back: the day stays consolidated once, as it was
+    await victim.restart();
+    await new Promise((resolve) => setTimeout(resolve, 70_000));
+    const after = await store.collection<ConsolidationView>("consolidations").get(`fleet:${date}`);
+    expect(after?.createdAt).toBe(fleet.createdAt);
+  }, 420_000);
+
+  it("keeps every gateway's hourly snapshot", async () => {
+    const hour = new Date(today + DAY).getTime();
+    const snapshots = await waitFor(
+      async () => {
+        const found = await store
+          .collection<{ id: string; gateway: string }>("snapshots")
+          .find({ from: hour, to: hour + 1 });
+        return NAMES.filter((name) => name !== undefined).every((name) =>
+          found.some((record) => record.gateway.startsWith(`${name}@`)),
+        )
+          ? found
+          : undefined;
+      },
+      60_000,
+      1000,
+      "a snapshot of every gateway",
+    );
+    expect(new Set(snapshots.map((record) => record.gateway)).size).toBe(3);
+  }, 120_000);
+});
+
+/** A past gateway's rollups for every minute of `day`, a dozen models each. */
+function seedRollups(day: number): MinuteRollup[] {
+  const records: MinuteRollup[] = [];
+  for (let minute = 0; minute < SEED_MINUTES; minute += 1)
+    for (let model = 0; model < SEED_COMBINATIONS; model += 1)
+      records.push(
+        makeRollup("gw-seed@0000", day + minute * 60_000, `seed-model-${model}`, {
+          turns: 1,
+          costUsd: 0.001,
+        }),
+      );
+  return records;
+}
