@@ -98,6 +98,7 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
       const pickBaseline = (pick: (folds: ScopedFolds) => WindowFold | undefined) =>
         baseline.map(pick).filter((fold): fold is WindowFold => fold !== undefined && fold.totals.turns > 0);
       const scopes = [FLEET, ...[...today.byGateway.keys()].sort()];
+      const monthCost = await options.repository.costBetween(monthStart.from, day.to);
       const records: Consolidation[] = [];
       for (const scope of scopes) {
         const pick = (folds: ScopedFolds) => (scope === FLEET ? folds.fleet : folds.byGateway.get(scope));
@@ -115,11 +116,7 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
             baselineDays: pickBaseline(pick),
             budget: options.budget,
             month: {
-              toDateUsd: await options.repository.costBetween(
-                monthStart.from,
-                day.to,
-                scope === FLEET ? undefined : scope,
-              ),
+              toDateUsd: scope === FLEET ? monthCost.fleet : (monthCost.byGateway.get(scope) ?? 0),
               dayOfMonth,
               daysInMonth,
             },

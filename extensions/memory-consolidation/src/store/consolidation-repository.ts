@@ -8,7 +8,7 @@ import type { Consolidation } from "../domain/consolidation.js";
 import { createWindowFold, foldRollup, type WindowFold } from "../domain/day-fold.js";
 import type { MinuteRollup } from "../domain/minute-rollup.js";
 
-const HOUR_MS = 3_600_000;
+const PAGE_MS = 86_400_000;
 export const FLEET = "fleet";
 
 export interface ScopedFolds {
@@ -18,7 +18,8 @@ export interface ScopedFolds {
 
 export interface ConsolidationRepository {
   fold(from: number, to: number): Promise<ScopedFolds>;
-  costBetween(from: number, to: number, gateway?: string): Promise<number>;
+  /** Cost (provider + estimated) between `from` and `to`, for the fleet and by gateway, in one query. */
+  costBetween(from: number, to: number): Promise<{ fleet: number; byGateway: Map<string, number> }>;
   save(records: readonly Consolidation[]): Promise<void>;
   get(scope: string, date: string): Promise<Consolidation | undefined>;
   latest(scope: string): Promise<Consolidation | undefined>;
@@ -32,8 +33,10 @@ export function createConsolidationRepository(store: Store): ConsolidationReposi
   return {
     async fold(from, to) {
       const folds: ScopedFolds = { fleet: createWindowFold(), byGateway: new Map() };
-      for (let start = from; start < to; start += HOUR_MS) {
-        const page = await metrics().find({ from: start, to: Math.min(to, start + HOUR_MS) });
+      // pages of a day: on a server that cannot use the index for a range (FerretDB), each query is a
+      // scan, so few large pages cost far less than many small ones; a day of rollups fits in memory
+      for (let start = from; start < to; start += PAGE_MS) {
+        const page = await metrics().find({ from: start, to: Math.min(to, start + PAGE_MS) });
         for (const rollup of page) {
           if (rollup.turns === 0) continue;
           foldRollup(folds.fleet, rollup);
@@ -47,15 +50,21 @@ export function createConsolidationRepository(store: Store): ConsolidationReposi
       }
       return folds;
     },
-    async costBetween(from, to, gateway) {
-      const [row] = await metrics().aggregate({
-        ...(gateway ? { where: { gateway } } : {}),
+    async costBetween(from, to) {
+      const rows = await metrics().aggregate({
         from,
         to,
-        groupBy: [],
+        groupBy: ["gateway"],
         sum: ["costProviderUsd", "costEstimatedUsd"],
       });
-      return (row?.sums.costProviderUsd ?? 0) + (row?.sums.costEstimatedUsd ?? 0);
+      const byGateway = new Map<string, number>();
+      let fleet = 0;
+      for (const row of rows) {
+        const cost = (row.sums.costProviderUsd ?? 0) + (row.sums.costEstimatedUsd ?? 0);
+        byGateway.set(String(row.group.gateway), cost);
+        fleet += cost;
+      }
+      return { fleet, byGateway };
     },
     async save(records) {
       if (records.length > 0) await consolidations().upsert(records);
