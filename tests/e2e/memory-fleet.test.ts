@@ -87,7 +87,7 @@ describe("a fleet of three gateways on one FerretDB", () => {
         }),
       ),
     );
-    started.forEach((gateway, index) => gateways.set(NAMES[index] as string, gateway));
+    for (const [index, gateway] of started.entries()) gateways.set(NAMES[index] as string, gateway);
     for (const [index, name] of NAMES.entries()) {
       const gateway = gateways.get(name) as GatewayHandle;
       for (let turn = 0; turn <= index; turn += 1)
@@ -190,9 +190,7 @@ describe("a fleet of three gateways on one FerretDB", () => {
         const found = await store
           .collection<{ id: string; gateway: string }>("snapshots")
           .find({ from: hour, to: hour + 1 });
-        return NAMES.filter((name) => name !== undefined).every((name) =>
-          found.some((record) => record.gateway.startsWith(`${name}@`)),
-        )
+        return NAMES.every((name) => found.some((record) => record.gateway.startsWith(`${name}@`)))
           ? found
           : undefined;
       },
