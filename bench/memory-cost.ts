@@ -21,7 +21,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { readRuntime } from "@clawscope/kit";
 import { openStore } from "@clawscope/store";
-import { createFakeHost, type FakeHost } from "@clawscope/testing";
+import { createFakeHost, type FakeHost, type FerretDbServer, startFerretDb } from "@clawscope/testing";
 import {
   checkDelivered,
   EXTENSIONS,
@@ -140,7 +140,7 @@ async function measureTurnsWith(
 }
 
 async function measureConsolidation(
-  stateRoot: string,
+  target: { kind: "sqlite"; stateRoot: string } | { kind: "mongodb"; uri: string },
 ): Promise<{ seedMs: number; runMs: number; rollups: number }> {
   // the extension's own consolidation code (its sources: the bundle exports only the plugin entry)
   const source = (file: string) =>
@@ -149,11 +149,11 @@ async function measureConsolidation(
   const { makeRollup } = await source("domain/rollup-fixture.ts");
   const { createConsolidator } = await source("consolidator.ts");
   const { createConsolidationRepository } = await source("store/consolidation-repository.ts");
-  const store = await openStore({
-    kind: "sqlite",
-    path: path.join(stateRoot, "day.sqlite"),
-    collections: COLLECTIONS,
-  });
+  const store = await openStore(
+    target.kind === "sqlite"
+      ? { kind: "sqlite", path: path.join(target.stateRoot, "day.sqlite"), collections: COLLECTIONS }
+      : { kind: "mongodb", uri: target.uri, database: "clawscope_bench", collections: COLLECTIONS },
+  );
   const day0 = Date.UTC(2026, 10, 20);
   const perMinute = Math.round(1_000_000 / 1440);
   const combos = 20;
@@ -185,6 +185,7 @@ async function measureConsolidation(
     at: "01:00",
     timeZone: "UTC",
     catchUpDays: 1,
+    leaseMs: 3_600_000,
     budget: { dailyUsd: 1000 },
     now: () => day0 + 86_400_000 + 2 * 3_600_000,
     logger: { info: () => undefined, warn: () => undefined },
@@ -202,7 +203,19 @@ async function main(): Promise<void> {
   const stateRoot = await mkdtemp(path.join(tmpdir(), "clawscope-memory-bench-"));
   try {
     const turns = await measureTurns(stateRoot);
-    const day = await measureConsolidation(stateRoot);
+    const day = await measureConsolidation({ kind: "sqlite", stateRoot });
+    // the same day on a real MongoDB-wire server; FerretDB's SQLite backend scans for a range query,
+    // so this is a floor for a fleet's store, not what MongoDB with its indexes does
+    let ferret: FerretDbServer | undefined;
+    let fleetDay: { seedMs: number; runMs: number; rollups: number } | string;
+    try {
+      ferret = await startFerretDb();
+      fleetDay = await measureConsolidation({ kind: "mongodb", uri: `${ferret.uri}?directConnection=true` });
+    } catch (error) {
+      fleetDay = `skipped: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
+    } finally {
+      await ferret?.dispose();
+    }
     const exporters = turns.exporters;
     console.log(
       `\nclawscope memory consolidation — node ${process.version}, ${TURN_SETS * 2} turns a round, ${ROUNDS} rounds, medians`,
@@ -215,6 +228,11 @@ async function main(): Promise<void> {
     );
     console.log(
       `a day of 1 000 000 turns (${day.rollups} minute rollups over 8 days, seeded in ${(day.seedMs / 1000).toFixed(1)} s): consolidated in ${(day.runMs / 1000).toFixed(2)} s on SQLite`,
+    );
+    console.log(
+      typeof fleetDay === "string"
+        ? `the same day on FerretDB: ${fleetDay}`
+        : `the same day on FerretDB (MongoDB wire, seeded in ${(fleetDay.seedMs / 1000).toFixed(1)} s): consolidated in ${(fleetDay.runMs / 1000).toFixed(2)} s, ${(fleetDay.runMs / day.runMs).toFixed(1)}x SQLite`,
     );
   } finally {
     await rm(stateRoot, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 /**
  * Issue 12, end to end on the real gateway: a plain turn, a tool turn and a provider 400 in one
  * session become turn facts and minute rollups in the memory extension's embedded SQLite store,
- * whose token and cost totals equal the gateway's own `sessions.usage`; the persistence health
- * route is served on the gateway's port behind gateway auth.
+ * whose token and cost totals equal the gateway's own `sessions.usage`, and so does the hour's
+ * snapshot (the scheduled jobs run on a clock shifted to reach the hour's end 90 s after start); the
+ * persistence and consolidation routes are served behind gateway auth, the CLI answers with
+ * Langfuse owning `openclaw clawscope`, and a real Prometheus scrapes the memory's figures.
  */
 import path from "node:path";
 import { openStore, type Store } from "@clawscope/store";
@@ -49,6 +51,7 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
   let usage: GatewaySessionUsage;
   let store: Store;
   let langfuse: LangfuseReceiver;
+  let snapshotHour: number;
 
   const readHealth = async (token?: string): Promise<{ status: number; body: HealthView | undefined }> => {
     const response = await fetch(`${gateway.baseUrl}/api/persistence/health`, {
@@ -66,7 +69,15 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     // with Langfuse beside it, as in a real pack: clawscope-langfuse owns `openclaw clawscope`, and the
     // memory's subcommands must still be there
     langfuse = await createLangfuseReceiver();
+    // the scheduled jobs' clock reaches the end of this real hour 90 s after start, so the hour's
+    // snapshot (of the hour the turns happen in) is taken during the test; near an hour's end, wait it out
+    const HOUR = 3_600_000;
+    if (HOUR - (Date.now() % HOUR) < 240_000)
+      await new Promise((resolve) => setTimeout(resolve, HOUR - (Date.now() % HOUR) + 1_000));
+    snapshotHour = Math.floor(Date.now() / HOUR) * HOUR;
+    const offset = snapshotHour + HOUR - 90_000 - Date.now();
     gateway = await startGateway({
+      env: { CLAWSCOPE_CLOCK_OFFSET_MS: String(offset) },
       plugins: [
         memoryPlugin({ flushIntervalMs: 200, settleMs: 300, gatewayName: "e2e-memory" }),
         langfusePlugin(langfuse, { flushIntervalMs: 200 }),
@@ -98,9 +109,9 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     store = await openStore({
       kind: "sqlite",
       path: memoryStoreFile(gateway),
-      collections: [{ name: "metrics" }, { name: "turn_facts" }],
+      collections: [{ name: "metrics" }, { name: "turn_facts" }, { name: "snapshots" }],
     });
-  }, 240_000);
+  }, 480_000);
 
   afterAll(async () => {
     await store?.close();
@@ -244,4 +255,47 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
       await prometheus.stop();
     }
   }, 120_000);
+
+  it("takes the hour's snapshot at the hour, with the gateway's sessions.usage tokens and cost", async () => {
+    type SnapshotView = {
+      id: string;
+      ts: number;
+      gateway: string;
+      totals: {
+        turns: number;
+        inputTokens: number;
+        outputTokens: number;
+        cacheReadTokens: number;
+        cacheWriteTokens: number;
+        costProviderUsd: number;
+        costEstimatedUsd: number;
+      };
+      latency: { count: number };
+    };
+    const [snapshot] = await waitFor(
+      async () => {
+        const found = await store
+          .collection<SnapshotView>("snapshots")
+          .find({ from: snapshotHour, to: snapshotHour + 1 });
+        return found.length > 0 ? found : undefined;
+      },
+      150_000,
+      1000,
+      "the hour's snapshot",
+    );
+    expect(snapshot?.gateway).toMatch(/^e2e-memory@/);
+    expect(snapshot?.totals).toMatchObject({
+      turns: 3,
+      inputTokens: usage.input,
+      outputTokens: usage.output,
+      cacheReadTokens: usage.cacheRead,
+      cacheWriteTokens: usage.cacheWrite,
+    });
+    expect(
+      Math.abs(
+        (snapshot?.totals.costProviderUsd ?? 0) + (snapshot?.totals.costEstimatedUsd ?? 0) - usage.totalCost,
+      ),
+    ).toBeLessThan(1e-12);
+    expect(snapshot?.latency.count).toBe(3);
+  }, 180_000);
 });
