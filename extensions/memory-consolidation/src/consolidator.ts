@@ -9,6 +9,7 @@ import type { Store } from "@clawscope/store";
 import type { MemoryConfig } from "./config.js";
 import { type Consolidation, toConsolidation } from "./domain/consolidation.js";
 import { createWindowFold, type WindowFold } from "./domain/day-fold.js";
+import type { ToolWindow } from "./domain/tool-activity.js";
 import { type ConsolidationRepository, FLEET, type ScopedFolds } from "./store/consolidation-repository.js";
 
 const BASELINE_DAYS = 7;
@@ -99,6 +100,8 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
         baseline.map(pick).filter((fold): fold is WindowFold => fold !== undefined && fold.totals.turns > 0);
       const scopes = [FLEET, ...[...today.byGateway.keys()].sort()];
       const monthCost = await options.repository.costBetween(monthStart.from, day.to);
+      const dayTools = await options.repository.tools(day.from, day.to);
+      const toolsBefore = await options.repository.tools(cursor.from, day.from);
       const records: Consolidation[] = [];
       for (const scope of scopes) {
         const pick = (folds: ScopedFolds) => (scope === FLEET ? folds.fleet : folds.byGateway.get(scope));
@@ -115,6 +118,10 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
             previousDay: pick(previousFolds) ?? createWindowFold(),
             baselineDays: pickBaseline(pick),
             budget: options.budget,
+            ...toolInput(
+              scope === FLEET ? dayTools.fleet : dayTools.byGateway.get(scope),
+              scope === FLEET ? toolsBefore.fleet : toolsBefore.byGateway.get(scope),
+            ),
             month: {
               toDateUsd: scope === FLEET ? monthCost.fleet : (monthCost.byGateway.get(scope) ?? 0),
               dayOfMonth,
@@ -193,6 +200,14 @@ export function toConsolidationSettings(
       ...(settings.dailyBudgetUsd !== undefined ? { dailyUsd: settings.dailyBudgetUsd } : {}),
       ...(settings.monthlyBudgetUsd !== undefined ? { monthlyUsd: settings.monthlyBudgetUsd } : {}),
     },
+  };
+}
+
+/** The tool part of a scope's consolidation input: its day's tools and the names seen before. */
+function toolInput(day: ToolWindow | undefined, before: ToolWindow | undefined) {
+  return {
+    ...(day ? { tools: day } : {}),
+    ...(before ? { toolsBefore: new Set(Object.keys(before.tools)) } : {}),
   };
 }
 

@@ -30,6 +30,7 @@ import type { HourSnapshot } from "./domain/hour-snapshot.js";
 import { latencyCount } from "./domain/latency-histogram.js";
 import type { MinuteRollup } from "./domain/minute-rollup.js";
 import { makeRollup } from "./domain/rollup-fixture.js";
+import { createToolWindow, foldToolActivity, type ToolActivity } from "./domain/tool-activity.js";
 import type { TurnFact } from "./domain/turn-fact.js";
 import { createMemoryPluginSpec } from "./plugin-spec.js";
 import { COLLECTIONS } from "./store/collections.js";
@@ -201,6 +202,14 @@ describe("clawscope-memory-consolidation", () => {
     expect(rollups.find((rollup) => rollup.outcome === "error" && rollup.turns > 0)?.failedModelCalls).toBe(
       1,
     );
+    // beside them, each minute's tools and error categories
+    const window = createToolWindow();
+    for (const activity of await store.collection<ToolActivity>("tool_rollups").find({ from: 0 }))
+      foldToolActivity(window, activity);
+    expect(Object.keys(window.tools).sort()).toEqual(["exec", "web_search"]);
+    expect(window.tools.exec).toMatchObject({ calls: 1, failures: 1 });
+    // the failed model call's category, and the failed tool's as the host named it
+    expect(window.errors).toEqual({ provider: 1, "tool:Error": 1 });
   });
 
   it("counts a fact written twice once, and rolls up at the next start what a crash left unrolled", async () => {
@@ -620,6 +629,7 @@ describe("clawscope-memory-consolidation", () => {
       "deliveries",
       "metrics",
       "snapshots",
+      "tool_rollups",
       "turn_facts",
     ]);
     const post = await host.callRoute("/api/persistence/health", { method: "POST", body: "{}" });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type ConsolidationInput, toConsolidation } from "./consolidation.js";
 import { createWindowFold, foldRollup, type WindowFold } from "./day-fold.js";
 import { makeRollup } from "./rollup-fixture.js";
+import { createToolWindow, foldToolActivity } from "./tool-activity.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -119,5 +120,37 @@ describe("anomalies of a recurring figure", () => {
     expect(jumped.map((anomaly) => [anomaly.kind, anomaly.hour.slice(11, 13)])).toEqual([
       ["error_rate", "09"],
     ]);
+  });
+
+  it("lists the day's tools by calls, the slowest ones, the top error categories and the tools seen first", () => {
+    const tools = createToolWindow();
+    foldToolActivity(tools, {
+      tools: {
+        web_search: { calls: 10, failures: 1, durationMs: 5_000, maxMs: 1_200 },
+        exec: { calls: 3, failures: 0, durationMs: 9_000, maxMs: 4_000 },
+        new_tool: { calls: 1, failures: 0, durationMs: 10, maxMs: 10 },
+      },
+      errors: { rate_limit: 4, "tool:error": 1, provider: 2 },
+    });
+    const record = consolidate({
+      day: steadyDay(DAY0),
+      previousDay: steadyDay(DAY0 - DAY),
+      tools,
+      toolsBefore: new Set(["web_search", "exec"]),
+    });
+    expect(record.tools.map((tool) => [tool.name, tool.calls, tool.meanMs])).toEqual([
+      ["web_search", 10, 500],
+      ["exec", 3, 3000],
+      ["new_tool", 1, 10],
+    ]);
+    expect(record.slowestTools[0]).toEqual({ name: "exec", calls: 3, meanMs: 3000, maxMs: 4000 });
+    expect(record.errorCategories).toEqual([
+      { category: "rate_limit", count: 4 },
+      { category: "provider", count: 2 },
+      { category: "tool:error", count: 1 },
+    ]);
+    expect(record.newValues.tool).toEqual(["new_tool"]);
+    // without any history of tools, nothing is "new"
+    expect(consolidate({ day: steadyDay(DAY0), tools }).newValues.tool).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import {
   zeroFigures,
 } from "./day-fold.js";
 import { latencyPercentile, mergeLatency } from "./latency-histogram.js";
+import { createToolWindow, type ToolWindow } from "./tool-activity.js";
 import { ROLLUP_DIMENSIONS, type RollupDimension } from "./turn-fact.js";
 
 export interface Budget {
@@ -76,7 +77,13 @@ export type Consolidation = {
     overMonthly: boolean;
     projectedOverMonthly: boolean;
   };
-  newValues: Record<"model" | "agent" | "provider" | "channel", string[]>;
+  newValues: Record<"model" | "agent" | "provider" | "channel" | "tool", string[]>;
+  /** The day's tools by calls (at most 15): failures and durations. */
+  tools: { name: string; calls: number; failures: number; meanMs: number; maxMs: number }[];
+  /** The slowest tools by mean duration (at most 5). */
+  slowestTools: { name: string; calls: number; meanMs: number; maxMs: number }[];
+  /** Failures by category, most first (at most 10): model calls by their category, tools as `tool:<category>`. */
+  errorCategories: { category: string; count: number }[];
   summary: string;
 };
 
@@ -95,6 +102,10 @@ export interface ConsolidationInput {
   budget: Budget;
   /** Cost of the month so far, the day included, and where the day sits in its month. */
   month: { toDateUsd: number; dayOfMonth: number; daysInMonth: number };
+  /** The day's tools and error categories; absent: none recorded. */
+  tools?: ToolWindow;
+  /** Tool names seen in the days before (previous day and baseline), for the tools seen first. */
+  toolsBefore?: ReadonlySet<string>;
 }
 
 export function toConsolidation(input: ConsolidationInput): Consolidation {
@@ -148,7 +159,22 @@ export function toConsolidation(input: ConsolidationInput): Consolidation {
           : [],
       ];
     }),
-  ) as Consolidation["newValues"];
+  ) as Omit<Consolidation["newValues"], "tool">;
+  const tools = input.tools ?? createToolWindow();
+  const toolRows = Object.entries(tools.tools).map(([name, figures]) => ({
+    name,
+    calls: figures.calls,
+    failures: figures.failures,
+    meanMs: figures.calls > 0 ? Math.round(figures.durationMs / figures.calls) : 0,
+    maxMs: Math.round(figures.maxMs),
+  }));
+  const newTools =
+    input.toolsBefore && input.toolsBefore.size > 0
+      ? toolRows
+          .map((row) => row.name)
+          .filter((name) => !input.toolsBefore?.has(name))
+          .sort()
+      : [];
   const record: Consolidation = {
     id: `${input.scope}:${input.date}`,
     kind: "day",
@@ -195,7 +221,16 @@ export function toConsolidation(input: ConsolidationInput): Consolidation {
       overMonthly: monthly !== undefined && input.month.toDateUsd > monthly,
       projectedOverMonthly: monthly !== undefined && projected > monthly,
     },
-    newValues,
+    newValues: { ...newValues, tool: newTools },
+    tools: [...toolRows].sort((a, b) => b.calls - a.calls || a.name.localeCompare(b.name)).slice(0, 15),
+    slowestTools: [...toolRows]
+      .sort((a, b) => b.meanMs - a.meanMs || a.name.localeCompare(b.name))
+      .slice(0, 5)
+      .map(({ name, calls, meanMs, maxMs }) => ({ name, calls, meanMs, maxMs })),
+    errorCategories: Object.entries(tools.errors)
+      .map(([category, count]) => ({ category, count }))
+      .sort((a, b) => b.count - a.count || a.category.localeCompare(b.category))
+      .slice(0, 10),
     summary: "",
   };
   record.summary = toSummary(record);

@@ -41,6 +41,10 @@ export type TurnFact = {
   /** The latency bucket of the turn's duration (see `latency-histogram.ts`); null when unknown. */
   latencyBucket: number | null;
   revision: number;
+  /** The turn's tool calls (at most 32): name, duration and whether it failed or was blocked. */
+  tools?: { name: string; ms: number; failed: boolean }[];
+  /** The categories of the turn's failures (at most 16): failed model calls, then failed tools (`tool:<category>`). */
+  errors?: string[];
 } & Record<RollupDimension, string | null> &
   Record<RollupFigure, number>;
 
@@ -85,8 +89,27 @@ export function toTurnFact(turn: Turn, gateway: string): TurnFact {
     durationMs: count(turn.durationMs),
     latencyBucket: toLatencyBucket(turn.durationMs) ?? null,
     revision: turn.revision,
+    tools: turn.toolCalls.slice(0, MAX_TOOLS).map((tool) => ({
+      name: tool.toolName.slice(0, MAX_NAME_CHARS),
+      ms: count(tool.durationMs ?? 0),
+      failed: tool.outcome === "error" || tool.outcome === "blocked",
+    })),
+    errors: [
+      ...turn.modelCalls
+        .filter((call) => call.outcome === "error")
+        .map((call) => call.errorCategory ?? call.failureKind ?? "unknown"),
+      ...turn.toolCalls
+        .filter((tool) => tool.outcome === "error" || tool.outcome === "blocked")
+        .map((tool) => `tool:${tool.outcome === "blocked" ? "blocked" : (tool.errorCategory ?? "error")}`),
+    ]
+      .slice(0, MAX_ERRORS)
+      .map((category) => category.slice(0, MAX_NAME_CHARS)),
   };
 }
+
+const MAX_TOOLS = 32;
+const MAX_ERRORS = 16;
+const MAX_NAME_CHARS = 100;
 
 function count(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;

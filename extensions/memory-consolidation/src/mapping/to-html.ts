@@ -66,6 +66,23 @@ export function toHtml(record: Consolidation): string {
         }.</p>`,
       );
     }
+    if (record.tools.length > 0) {
+      sections.push(
+        `<h2>Tools</h2><table class="totals"><tr><th>tool</th><th>calls</th><th>failures</th><th>mean</th><th>max</th></tr>${record.tools
+          .map(
+            (tool) =>
+              `<tr><td>${escapeHtml(tool.name)}</td><td>${tool.calls}</td><td>${tool.failures}</td><td>${tool.meanMs} ms</td><td>${tool.maxMs} ms</td></tr>`,
+          )
+          .join("")}</table>`,
+      );
+    }
+    if (record.errorCategories.length > 0) {
+      sections.push(
+        `<h2>Top error categories</h2><ul>${record.errorCategories
+          .map((entry) => `<li>${escapeHtml(entry.category)}: ${entry.count}</li>`)
+          .join("")}</ul>`,
+      );
+    }
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`clawscope ${title}`)}</title><style>${STYLE}</style></head><body>${sections.join("\n")}</body></html>\n`;
 }

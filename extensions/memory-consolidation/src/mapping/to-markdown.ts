@@ -58,7 +58,29 @@ export function toMarkdown(record: Consolidation): string {
     for (const row of rows.slice(0, 15)) lines.push(toRow(row));
     lines.push("");
   }
-  const firsts = Object.entries(record.newValues).filter(([, values]) => values.length > 0);
+  if (record.errorCategories.length > 0) {
+    lines.push("## Top error categories", "");
+    for (const entry of record.errorCategories) lines.push(`- ${entry.category}: ${entry.count}`);
+    lines.push("");
+  }
+  if (record.tools.length > 0) {
+    lines.push(
+      "## Tools",
+      "",
+      "| tool | calls | failures | mean | max |",
+      "| --- | ---: | ---: | ---: | ---: |",
+    );
+    for (const tool of record.tools)
+      lines.push(
+        `| ${tool.name.replace(/\|/g, "\\|")} | ${tool.calls} | ${tool.failures} | ${tool.meanMs} ms | ${tool.maxMs} ms |`,
+      );
+    lines.push(
+      "",
+      `Slowest: ${record.slowestTools.map((tool) => `${tool.name} (${tool.meanMs} ms mean)`).join(", ")}.`,
+      "",
+    );
+  }
+  const firsts = Object.entries(record.newValues ?? {}).filter(([, values]) => values.length > 0);
   if (firsts.length > 0) {
     lines.push("## Seen for the first time", "");
     for (const [dimension, values] of firsts) lines.push(`- ${dimension}: ${values.join(", ")}`);

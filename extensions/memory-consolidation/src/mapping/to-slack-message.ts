@@ -68,6 +68,13 @@ export function toSlackMessage(record: Consolidation, options: { linkUrl?: strin
       text: { type: "mrkdwn", text: `*Top models by cost*\n${lines.join("\n")}` },
     });
   }
+  if ((record.errorCategories ?? []).length > 0) {
+    const errors = record.errorCategories
+      .slice(0, 5)
+      .map((entry) => `${escapeMrkdwn(clip(entry.category, 60))} ${entry.count}`)
+      .join(" · ");
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: `*Top errors*\n${errors}` } });
+  }
   const budget = record.budget;
   if (budget.dailyUsd !== null || budget.monthlyUsd !== null) {
     const over = budget.overDaily || budget.overMonthly || budget.projectedOverMonthly;

@@ -7,6 +7,8 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
   // one record per turn, kept long enough to recompute any recent minute (a spool drained late, a restart)
   { name: "turn_facts", timeField: "ts", indexes: [["gateway", "ts"]], retentionMs: 3 * DAY_MS },
   { name: "metrics", timeField: "ts", indexes: [["gateway", "ts"], ["day"]] },
+  // one record per gateway and minute: each tool's calls, failures and durations, and error categories
+  { name: "tool_rollups", timeField: "ts", indexes: [["gateway", "ts"]], retentionMs: 90 * DAY_MS },
   // one record per gateway and hour
   { name: "snapshots", timeField: "ts", indexes: [["gateway", "ts"]] },
   // one record per scope (the fleet, or a gateway) and day

@@ -7,6 +7,12 @@ import type { Store } from "@clawscope/store";
 import type { Consolidation } from "../domain/consolidation.js";
 import { createWindowFold, foldRollup, type WindowFold } from "../domain/day-fold.js";
 import type { MinuteRollup } from "../domain/minute-rollup.js";
+import {
+  createToolWindow,
+  foldToolActivity,
+  type ToolActivity,
+  type ToolWindow,
+} from "../domain/tool-activity.js";
 
 const PAGE_MS = 86_400_000;
 export const FLEET = "fleet";
@@ -18,6 +24,8 @@ export interface ScopedFolds {
 
 export interface ConsolidationRepository {
   fold(from: number, to: number): Promise<ScopedFolds>;
+  /** Tool activity between `from` and `to`, for the fleet and by gateway. */
+  tools(from: number, to: number): Promise<{ fleet: ToolWindow; byGateway: Map<string, ToolWindow> }>;
   /** Cost (provider + estimated) between `from` and `to`, for the fleet and by gateway, in one query. */
   costBetween(from: number, to: number): Promise<{ fleet: number; byGateway: Map<string, number> }>;
   save(records: readonly Consolidation[]): Promise<void>;
@@ -49,6 +57,25 @@ export function createConsolidationRepository(store: Store): ConsolidationReposi
         }
       }
       return folds;
+    },
+    async tools(from, to) {
+      const fleet = createToolWindow();
+      const byGateway = new Map<string, ToolWindow>();
+      for (let start = from; start < to; start += PAGE_MS) {
+        const page = await store
+          .collection<ToolActivity>("tool_rollups")
+          .find({ from: start, to: Math.min(to, start + PAGE_MS) });
+        for (const activity of page) {
+          foldToolActivity(fleet, activity);
+          let own = byGateway.get(activity.gateway);
+          if (!own) {
+            own = createToolWindow();
+            byGateway.set(activity.gateway, own);
+          }
+          foldToolActivity(own, activity);
+        }
+      }
+      return { fleet, byGateway };
     },
     async costBetween(from, to) {
       const rows = await metrics().aggregate({

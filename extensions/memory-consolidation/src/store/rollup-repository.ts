@@ -5,6 +5,7 @@
  */
 import type { Store } from "@clawscope/store";
 import { type MinuteRollup, toMinuteRollups } from "../domain/minute-rollup.js";
+import { type ToolActivity, toToolActivity } from "../domain/tool-activity.js";
 import { MINUTE_MS, ROLLUP_DIMENSIONS, ROLLUP_FIGURES, type TurnFact } from "../domain/turn-fact.js";
 
 export interface RollupRepository {
@@ -19,6 +20,7 @@ export interface RollupRepository {
 export function createRollupRepository(store: Store): RollupRepository {
   const facts = () => store.collection<TurnFact>("turn_facts");
   const metrics = () => store.collection<MinuteRollup>("metrics");
+  const toolRollups = () => store.collection<ToolActivity>("tool_rollups");
   return {
     async rollUp(gateway, minutes) {
       let written = 0;
@@ -32,6 +34,10 @@ export function createRollupRepository(store: Store): RollupRepository {
         const previous = await metrics().find(range);
         const records = toMinuteRollups(gateway, minute, rows, previous);
         if (records.length > 0) written += (await metrics().upsert(records)).written;
+        // the minute's tools and error categories, written whole like the rollups
+        const minuteFacts = await facts().find(range);
+        if (minuteFacts.length > 0)
+          await toolRollups().upsert([toToolActivity(gateway, minute, minuteFacts)]);
       }
       return written;
     },
