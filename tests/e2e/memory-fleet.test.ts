@@ -5,7 +5,8 @@
  * at "01:00", a minute or two after start. Exactly one gateway takes the day; it is SIGKILLed while
  * it consolidates; a survivor takes the day over once the lease expires, and the day is
  * consolidated once. Every gateway's hourly snapshot is in the store, and each gateway's
- * consolidation holds the tokens and cost of its own `sessions.usage`.
+ * consolidation holds the tokens and cost of its own `sessions.usage`; the fleet's names a planted
+ * cost spike and its model.
  */
 import { openStore, type Store } from "@clawscope/store";
 import { type FerretDbServer, startFerretDb } from "@clawscope/testing";
@@ -23,9 +24,12 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const NAMES = ["fleet-a", "fleet-b", "fleet-c"] as const;
 const LEASE_SECONDS = 20;
-/** Minute rollups of a gateway that only lived in the past, to give today's consolidation some weight. */
+/** A past gateway's minute rollups today (two models), so the consolidation takes long enough to be killed in. */
 const SEED_MINUTES = 1_440;
-const SEED_COMBINATIONS = 12;
+const SEED_COMBINATIONS = 2;
+/** Its steady week before (hourly rollups), and a cost spike of one model in one hour of today. */
+const BASELINE_DAYS = 7;
+const SPIKE = { model: "gpt-spike", hour: 3, minutes: 30, turnsPerMinute: 2, costPerMinute: 0.4 };
 
 type ConsolidationView = {
   id: string;
@@ -34,6 +38,7 @@ type ConsolidationView = {
   createdAt: string;
   consolidatedBy: string;
   gateways: string[];
+  anomalies: { kind: string; hour: string; driver?: { dimension: string; value: string } }[];
   totals: {
     turns: number;
     inputTokens: number;
@@ -80,7 +85,8 @@ describe("a fleet of three gateways on one FerretDB", () => {
               gatewayName: name,
               flushIntervalMs: 200,
               settleMs: 300,
-              consolidation: { leaseSeconds: LEASE_SECONDS },
+              // the newest due day only: at start the day before today, at "01:00" today
+              consolidation: { leaseSeconds: LEASE_SECONDS, catchUpDays: 1 },
             }),
           ],
           env: { CLAWSCOPE_CLOCK_OFFSET_MS: String(offset) },
@@ -125,6 +131,18 @@ describe("a fleet of three gateways on one FerretDB", () => {
     );
     const victimName = NAMES.find((name) => holder.startsWith(`${name}@`)) as string;
     const victim = gateways.get(victimName) as GatewayHandle;
+    // its hour's snapshot (taken at the same "01:00") is written first: the kill is about the day
+    await waitFor(
+      async () =>
+        (
+          await store
+            .collection<{ id: string; gateway: string }>("snapshots")
+            .find({ from: today + DAY, to: today + DAY + 1 })
+        ).some((record) => record.gateway === holder),
+      30_000,
+      50,
+      "the consolidating gateway's snapshot",
+    );
     await victim.kill();
     expect(
       await store.collection("consolidations").get(`fleet:${date}`),
@@ -159,20 +177,36 @@ describe("a fleet of three gateways on one FerretDB", () => {
       });
       expect(Math.abs((own?.totals.costUsd ?? 0) - host.totalCost), name).toBeLessThan(1e-9);
     }
-    expect(fleet.totals.turns).toBe(1 + 2 + 3 + SEED_MINUTES * SEED_COMBINATIONS);
+    expect(fleet.totals.turns).toBe(
+      1 + 2 + 3 + SEED_MINUTES * SEED_COMBINATIONS + SPIKE.minutes * SPIKE.turnsPerMinute,
+    );
+    // the planted spike: an anomalous hour of cost, driven by its model (median/MAD over the week)
+    const spike = fleet.anomalies.find((anomaly) => anomaly.kind === "cost");
+    expect(spike?.hour).toBe(new Date(today + SPIKE.hour * HOUR).toISOString());
+    expect(spike?.driver).toMatchObject({ dimension: "model", value: SPIKE.model });
 
     // one consolidation of the day in the audit log: the takeover; the killed one wrote nothing
-    const audits = await store
-      .collection<{
-        id: string;
-        gateway: string;
-        actor: string;
-        action: string;
-        outcome: string;
-        detail: { date?: string };
-      }>("audit_logs")
-      .find({ where: { action: "consolidate" }, from: 0 });
-    const ofDay = audits.filter((entry) => entry.detail.date === date && entry.outcome === "ok");
+    type AuditView = {
+      id: string;
+      gateway: string;
+      actor: string;
+      action: string;
+      outcome: string;
+      detail: { date?: string };
+    };
+    // the audit record follows the consolidation through its own pipeline
+    const ofDay = await waitFor(
+      async () => {
+        const audits = await store
+          .collection<AuditView>("audit_logs")
+          .find({ where: { action: "consolidate" }, from: 0 });
+        const found = audits.filter((entry) => entry.detail.date === date && entry.outcome === "ok");
+        return found.length > 0 ? found : undefined;
+      },
+      10_000,
+      200,
+      "the takeover in the audit log",
+    );
     expect(ofDay.map((entry) => entry.actor)).toEqual(["takeover"]);
     expect(ofDay[0]?.gateway).toBe(fleet.consolidatedBy);
 
@@ -202,9 +236,18 @@ describe("a fleet of three gateways on one FerretDB", () => {
   }, 120_000);
 });
 
-/** A past gateway's rollups for every minute of `day`, a dozen models each. */
+/** A past gateway's rollups: a steady week by the hour, today by the minute, and today's spike. */
 function seedRollups(day: number): MinuteRollup[] {
   const records: MinuteRollup[] = [];
+  for (let back = BASELINE_DAYS; back >= 1; back -= 1)
+    for (let hour = 0; hour < 24; hour += 1)
+      for (let model = 0; model < SEED_COMBINATIONS; model += 1)
+        records.push(
+          makeRollup("gw-seed@0000", day - back * DAY + hour * HOUR, `seed-model-${model}`, {
+            turns: 60,
+            costUsd: 0.06 + ((hour + back) % 3) / 1000,
+          }),
+        );
   for (let minute = 0; minute < SEED_MINUTES; minute += 1)
     for (let model = 0; model < SEED_COMBINATIONS; model += 1)
       records.push(
@@ -213,5 +256,12 @@ function seedRollups(day: number): MinuteRollup[] {
           costUsd: 0.001,
         }),
       );
+  for (let minute = 0; minute < SPIKE.minutes; minute += 1)
+    records.push(
+      makeRollup("gw-seed@0000", day + SPIKE.hour * HOUR + minute * 60_000, SPIKE.model, {
+        turns: SPIKE.turnsPerMinute,
+        costUsd: SPIKE.costPerMinute,
+      }),
+    );
   return records;
 }
