@@ -51,6 +51,30 @@ describe("mongodb store on FerretDB", () => {
     await store.close();
   });
 
+  it("opens for every gateway of a fleet starting at once on a new database", async () => {
+    const collections = [
+      { name: "metrics", indexes: [["gateway"]] },
+      { name: "snapshots", retentionMs: 3_600_000 },
+      { name: "consolidations" },
+    ];
+    // each round a new database: the gateways race on its indexes and schema versions
+    for (let round = 0; round < 4; round += 1) {
+      const stores = await Promise.all(
+        [0, 1, 2, 3].map(() =>
+          openStore({ kind: "mongodb", uri: server.uri, database: `fleet_start_${round}`, collections }),
+        ),
+      );
+      for (const [index, store] of stores.entries()) {
+        expect(store.health(), `round ${round}, gateway ${index}`).toMatchObject({ reachable: true });
+        await store
+          .collection("metrics")
+          .upsert([{ id: `m-${index}`, ts: 1_000 + index, gateway: `g${index}`, turns: 1 }]);
+      }
+      expect(await stores[0]?.collection("metrics").count()).toBe(4);
+      for (const store of stores) await store.close();
+    }
+  });
+
   it("a server stopped mid-run: writes fail retryable, nothing acknowledged is lost, nothing counted twice", async () => {
     let clock = 0;
     const store = await openStore({

@@ -456,7 +456,27 @@ async function prepareCollection(
       delete record.id;
       await documents.replaceOne({ _id }, { ...record, _id, [VERSION_FIELD]: spec.version });
     }
-    await versions.updateOne({ _id: spec.name }, { $set: { version: spec.version } }, { upsert: true });
+    await upsertVersion(versions, spec.name, spec.version);
   }
   return ttl;
+}
+
+/**
+ * Records a collection's schema version. Gateways of a fleet opening a new database at once race
+ * on the upsert: the server inserts for one and refuses the others with a duplicate key, after
+ * which the document exists and a plain update matches.
+ */
+async function upsertVersion(
+  versions: MongoCollection<{ _id: string; version: number }>,
+  name: string,
+  version: number,
+): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await versions.updateOne({ _id: name }, { $max: { version } }, { upsert: true });
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown })?.code !== DUPLICATE_KEY || attempt >= 2) throw error;
+    }
+  }
 }
