@@ -1,6 +1,6 @@
 /**
- * Issue 12, end to end on the real gateway: a plain turn, a tool turn and a provider 400 in one
- * session become turn facts and minute rollups in the memory extension's embedded SQLite store,
+ * Issue 12, end to end on the real gateway: a plain turn, a tool turn, a provider 400, a turn of a
+ * second model and a tool loop the host detects (`tools.loopDetection`) in one session become turn facts and minute rollups in the memory extension's embedded SQLite store,
  * whose token and cost totals equal the gateway's own `sessions.usage`, and so does the hour's
  * snapshot (the scheduled jobs run on a clock shifted to reach the hour's end 90 s after start); the
  * persistence and consolidation routes are served behind gateway auth, the CLI answers with
@@ -15,9 +15,47 @@ import { chatCompletion, runOpenClawCli, waitFor } from "./harness/gateway-clien
 import { type GatewaySessionUsage, waitForSessionUsage } from "./harness/gateway-usage.js";
 import { langfusePlugin } from "./harness/langfuse-plugin.js";
 import { memoryPlugin, memoryStoreFile } from "./harness/memory-plugin.js";
+import { type MockProvider, startMockProvider } from "./harness/mock-provider.js";
+import type { MockStep } from "./harness/mock-reply.js";
 import { ECHO_TOOL_PLUGIN } from "./harness/plugin-fixtures.js";
 
 const SESSION = "memory-turns";
+/** The turns, in order: what each asks the mock for, and the status the gateway answers. */
+const TURNS = 5;
+/** Identical tool calls in one run: the host warns of a loop at the 11th (its threshold is 10). */
+const LOOP_CALLS = 12;
+const LOOP_MARKER = "SCNMEMLOOP";
+
+/** A second provider and model beside the harness's `mock/mock-model`, priced apart; loop detection on. */
+function extraConfig(baseUrl: string): Record<string, unknown> {
+  return {
+    models: {
+      providers: {
+        mock2: {
+          baseUrl,
+          apiKey: "mock-two",
+          api: "openai-completions",
+          models: [
+            {
+              id: "mock-model-b",
+              name: "mock-model-b",
+              reasoning: false,
+              input: ["text"],
+              cost: { input: 1, output: 4, cacheRead: 0.1, cacheWrite: 1.25 },
+              contextWindow: 128000,
+              maxTokens: 4096,
+            },
+          ],
+        },
+      },
+    },
+    tools: { loopDetection: { enabled: true } },
+    // after a tool-heavy session the host runs a background "experience review" turn of its own
+    // (run id `skill-workshop-review:…`, another session): counted by the pack as the turn it is,
+    // but not in this session's usage, and not at a time the test controls
+    skills: { workshop: { autonomous: { mode: "off" } } },
+  };
+}
 
 /** The figures of a minute rollup this test reads (the store's records, as written). */
 type RollupView = {
@@ -51,6 +89,7 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
   let usage: GatewaySessionUsage;
   let store: Store;
   let langfuse: LangfuseReceiver;
+  let provider: MockProvider;
   let snapshotHour: number;
 
   const readHealth = async (token?: string): Promise<{ status: number; body: HealthView | undefined }> => {
@@ -76,7 +115,14 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
       await new Promise((resolve) => setTimeout(resolve, HOUR - (Date.now() % HOUR) + 1_000));
     snapshotHour = Math.floor(Date.now() / HOUR) * HOUR;
     const offset = snapshotHour + HOUR - 90_000 - Date.now();
+    provider = await startMockProvider({
+      usageByModel: { "mock-model-b": { promptTokens: 205, completionTokens: 51, cachedTokens: 30 } },
+    });
+    const tool: MockStep = { kind: "tool" };
+    provider.script(LOOP_MARKER, [...Array.from({ length: LOOP_CALLS }, () => tool), { kind: "text" }]);
     gateway = await startGateway({
+      provider,
+      extraConfig: extraConfig(provider.baseUrl),
       env: { CLAWSCOPE_CLOCK_OFFSET_MS: String(offset) },
       plugins: [
         memoryPlugin({ flushIntervalMs: 200, settleMs: 300, gatewayName: "e2e-memory" }),
@@ -87,24 +133,40 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     const statuses: number[] = [];
     for (const content of ["hello memory", "please USE_TOOL now", "FAIL_400 please"])
       statuses.push((await chatCompletion(gateway, { sessionKey: SESSION, content })).status);
-    expect(statuses).toEqual([200, 200, 400]);
+    statuses.push(
+      (
+        await chatCompletion(gateway, {
+          sessionKey: SESSION,
+          content: "hello model b",
+          model: "mock2/mock-model-b",
+        })
+      ).status,
+    );
+    statuses.push(
+      (await chatCompletion(gateway, { sessionKey: SESSION, content: `please ${LOOP_MARKER}` })).status,
+    );
+    expect(statuses).toEqual([200, 200, 400, 200, 200]);
+    expect(provider.remainingSteps(LOOP_MARKER)).toBe(0);
+    // every turn is in the session's usage: the loop's model calls included
     usage = await waitForSessionUsage(
       gateway,
       SESSION,
-      (entry) => entry.messageCounts?.assistant === 4,
+      (entry) =>
+        (entry.toolUsage?.totalCalls ?? 0) === 1 + LOOP_CALLS &&
+        (entry.messageCounts?.assistant ?? 0) >= 5 + LOOP_CALLS,
       60_000,
     );
     // the facts are written through the pipeline within a second; the minute's rollup 5 s after it ends
     await waitFor(
       async () => {
         const { body } = await readHealth(gateway.token);
-        return body?.collections?.turn_facts === 3 && body.pendingFacts === 0 && body.lastRollup !== null
+        return body?.collections?.turn_facts === TURNS && body.pendingFacts === 0 && body.lastRollup !== null
           ? body
           : undefined;
       },
       150_000,
       1000,
-      "three turn facts written and a rollup run",
+      "every turn's fact written and a rollup run",
     );
     store = await openStore({
       kind: "sqlite",
@@ -116,21 +178,22 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
   afterAll(async () => {
     await store?.close();
     await gateway?.close();
+    await provider?.close();
     await langfuse?.close();
   });
 
   it("keeps minute rollups whose tokens and cost equal the gateway's sessions.usage", async () => {
-    // the rollup of the turns' last minute may still be due: wait until the rollups hold all three
+    // the rollup of the turns' last minute may still be due: wait until the rollups hold every turn
     const rollups = await waitFor(
       async () => {
         const found = await store
           .collection<RollupView & { id: string }>("metrics")
           .find({ from: 0, to: Number.MAX_SAFE_INTEGER });
-        return found.reduce((total, rollup) => total + rollup.turns, 0) === 3 ? found : undefined;
+        return found.reduce((total, rollup) => total + rollup.turns, 0) === TURNS ? found : undefined;
       },
       90_000,
       1000,
-      "rollups of all three turns",
+      "rollups of every turn",
     );
     const sum = (pick: (rollup: RollupView) => number) =>
       rollups.reduce((total, rollup) => total + pick(rollup), 0);
@@ -152,7 +215,12 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     expect(sum((rollup) => rollup.toolCalls)).toBe(usage.toolUsage?.totalCalls ?? -1);
     const failed = rollups.filter((rollup) => rollup.outcome === "error");
     expect(failed.reduce((total, rollup) => total + rollup.turns, 0)).toBe(1);
-    expect(sum((rollup) => Object.values(rollup.latency.counts).reduce((a, b) => a + b, 0))).toBe(3);
+    expect(sum((rollup) => Object.values(rollup.latency.counts).reduce((a, b) => a + b, 0))).toBe(TURNS);
+    // each model apart: the second model's turn under its own provider and model
+    const ofModel = (model: string) =>
+      rollups.filter((rollup) => rollup.model === model).reduce((total, rollup) => total + rollup.turns, 0);
+    expect(ofModel("mock-model-b")).toBe(1);
+    expect(ofModel("mock-model")).toBe(TURNS - 1);
     for (const rollup of rollups) {
       expect(rollup.ts % 60_000).toBe(0);
       expect(rollup.gateway).toMatch(/^e2e-memory/);
@@ -164,7 +232,7 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     const { status, body } = await readHealth(gateway.token);
     expect(status).toBe(200);
     expect(body?.store).toMatchObject({ kind: "sqlite", reachable: true });
-    expect(body?.collections?.turn_facts).toBe(3);
+    expect(body?.collections?.turn_facts).toBe(TURNS);
   });
 
   it("serves the consolidation routes on the gateway's port, behind gateway auth", async () => {
@@ -188,7 +256,7 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     expect(history.exitCode, said(history)).toBe(0);
     const days = (history.json as { history: { date: string; turns: number; costUsd: number }[] }).history;
     expect(days).toHaveLength(2);
-    expect(days.reduce((sum, day) => sum + day.turns, 0)).toBe(3);
+    expect(days.reduce((sum, day) => sum + day.turns, 0)).toBe(TURNS);
 
     // yesterday had no traffic: its consolidation says so, and it is in the store
     const consolidated = await runOpenClawCli(gateway, ["clawscope", "consolidate", "--json"]);
@@ -271,6 +339,7 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
         costEstimatedUsd: number;
       };
       latency: { count: number };
+      activity: { toolLoops: number; byTool: Record<string, { loops: number }> };
     };
     const [snapshot] = await waitFor(
       async () => {
@@ -285,7 +354,7 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
     );
     expect(snapshot?.gateway).toMatch(/^e2e-memory@/);
     expect(snapshot?.totals).toMatchObject({
-      turns: 3,
+      turns: TURNS,
       inputTokens: usage.input,
       outputTokens: usage.output,
       cacheReadTokens: usage.cacheRead,
@@ -296,6 +365,9 @@ describe("clawscope-memory-consolidation on the real gateway", () => {
         (snapshot?.totals.costProviderUsd ?? 0) + (snapshot?.totals.costEstimatedUsd ?? 0) - usage.totalCost,
       ),
     ).toBeLessThan(1e-12);
-    expect(snapshot?.latency.count).toBe(3);
+    expect(snapshot?.latency.count).toBe(TURNS);
+    // the loop the host detected (its tool.loop warning) is in the hour's activity, by tool
+    expect(snapshot?.activity.toolLoops).toBeGreaterThanOrEqual(1);
+    expect(snapshot?.activity.byTool.echo_tool?.loops).toBe(snapshot?.activity.toolLoops);
   }, 180_000);
 });
