@@ -1,13 +1,15 @@
 /**
  * A screenshot of the consolidation's HTML digest in headless Chromium, for the README
- * (`docs/images/memory-digest.png`). The day is built by the extension's own code from rollups of
- * a steady week and a day with a cost spike driven by one model, then rendered by `toHtml` exactly
- * as `GET /api/consolidation/<date>?format=html` serves it.
+ * (`docs/images/memory-digest.png`). With `--html FILE`, of a digest a real gateway served
+ * (`GET /api/consolidation/<date>?format=html`; the fleet end-to-end test writes the one its gateways
+ * consolidated to `.cache/e2e-artifacts/`, the demo writes its own to `.demo/`). Without it, of a
+ * synthetic day built by the extension's own code from rollups of a steady week and a day with a
+ * cost spike driven by one model, rendered by `toHtml` exactly as that route serves it.
  *
- * Usage: `tsx scripts/memory/digest-screenshot.ts [--chromium PATH] [--out DIR]`
+ * Usage: `tsx scripts/memory/digest-screenshot.ts [--html FILE] [--chromium PATH] [--out DIR]`
  * (Chromium from Debian: `apt-get install -y --no-install-recommends chromium`).
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     options: {
       chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
       out: { type: "string", default: path.join(root, "docs", "images") },
+      html: { type: "string" },
     },
   });
   const day0 = Date.UTC(2026, 10, 20);
@@ -83,13 +86,14 @@ async function main(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 780, height: 900 }, deviceScaleFactor: 1 });
     // the page must render offline: refuse every request it might make
     await page.route("**/*", (route) => route.abort());
-    await page.setContent(toHtml(record), { waitUntil: "load" });
+    const html = values.html ? readFileSync(values.html, "utf8") : toHtml(record);
+    await page.setContent(html, { waitUntil: "load" });
     const out = values.out as string;
     mkdirSync(out, { recursive: true });
     const file = path.join(out, "memory-digest.png");
     await page.screenshot({ path: file, fullPage: true });
     console.log(
-      `${path.relative(root, file)} (${Math.round(statSync(file).size / 1024)} KiB): ${record.summary}`,
+      `${path.relative(root, file)} (${Math.round(statSync(file).size / 1024)} KiB): ${values.html ? `from ${values.html}` : record.summary}`,
     );
   } finally {
     await browser.close();

@@ -6,8 +6,11 @@
  * it consolidates; a survivor takes the day over once the lease expires, and the day is
  * consolidated once. Every gateway's hourly snapshot is in the store, and each gateway's
  * consolidation holds the tokens and cost of its own `sessions.usage`; the fleet's names a planted
- * cost spike and its model.
+ * cost spike and its model. One gateway's turns take two models, a tool and a provider 400; the
+ * fleet's HTML digest is written to `.cache/e2e-artifacts/` (the README's screenshot is of it).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { openStore, type Store } from "@clawscope/store";
 import { type FerretDbServer, startFerretDb } from "@clawscope/testing";
 import { MongoClient } from "mongodb";
@@ -19,6 +22,8 @@ import { type GatewayHandle, startGateway } from "./harness/gateway.js";
 import { chatCompletion, waitFor } from "./harness/gateway-client.js";
 import { type GatewaySessionUsage, waitForSessionUsage } from "./harness/gateway-usage.js";
 import { memoryPlugin } from "./harness/memory-plugin.js";
+import { type MockProvider, startMockProvider } from "./harness/mock-provider.js";
+import { ECHO_TOOL_PLUGIN } from "./harness/plugin-fixtures.js";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -30,6 +35,43 @@ const SEED_COMBINATIONS = 2;
 /** Its steady week before (hourly rollups), and a cost spike of one model in one hour of today. */
 const BASELINE_DAYS = 7;
 const SPIKE = { model: "gpt-spike", hour: 3, minutes: 30, turnsPerMinute: 2, costPerMinute: 0.4 };
+/** Each gateway's turns: a plain one per index, and on the last a tool, a provider 400 and a second model. */
+const TURNS: Record<(typeof NAMES)[number], { content: string; model?: string; status: number }[]> = {
+  "fleet-a": [{ content: "turn 0 of fleet-a", status: 200 }],
+  "fleet-b": [
+    { content: "turn 0 of fleet-b", status: 200 },
+    { content: "turn 1 of fleet-b", status: 200 },
+  ],
+  "fleet-c": [
+    { content: "turn 0 of fleet-c", status: 200 },
+    { content: "please USE_TOOL for fleet-c", status: 200 },
+    { content: "FAIL_400 for fleet-c", status: 400 },
+    { content: "turn 3 of fleet-c", model: "mock2/mock-model-b", status: 200 },
+  ],
+};
+/** A second provider and model, priced apart from the harness's `mock/mock-model`. */
+const secondModel = (baseUrl: string) => ({
+  models: {
+    providers: {
+      mock2: {
+        baseUrl,
+        apiKey: "mock-two",
+        api: "openai-completions",
+        models: [
+          {
+            id: "mock-model-b",
+            name: "mock-model-b",
+            reasoning: false,
+            input: ["text"],
+            cost: { input: 1, output: 4, cacheRead: 0.1, cacheWrite: 1.25 },
+            contextWindow: 128000,
+            maxTokens: 4096,
+          },
+        ],
+      },
+    },
+  },
+});
 
 type ConsolidationView = {
   id: string;
@@ -39,6 +81,9 @@ type ConsolidationView = {
   consolidatedBy: string;
   gateways: string[];
   anomalies: { kind: string; hour: string; driver?: { dimension: string; value: string } }[];
+  by: { model: { value: string; turns: number }[] };
+  tools: { name: string; calls: number }[];
+  errorCategories: { category: string; count: number }[];
   totals: {
     turns: number;
     inputTokens: number;
@@ -54,6 +99,7 @@ describe("a fleet of three gateways on one FerretDB", () => {
   let store: Store;
   let mongo: MongoClient;
   const gateways = new Map<string, GatewayHandle>();
+  const providers: MockProvider[] = [];
   const usage = new Map<string, GatewaySessionUsage>();
   const today = Math.floor(Date.now() / DAY) * DAY;
   const date = new Date(today).toISOString().slice(0, 10);
@@ -74,12 +120,21 @@ describe("a fleet of three gateways on one FerretDB", () => {
     });
     mongo = await MongoClient.connect(uri);
     await store.collection<MinuteRollup>("metrics").upsert(seedRollups(today));
-    // 01:00 of their tomorrow comes 150 s after this: time for three starts and the turns
-    const offset = today + DAY + HOUR - 150_000 - Date.now();
+    for (const _ of NAMES)
+      providers.push(
+        await startMockProvider({
+          usageByModel: { "mock-model-b": { promptTokens: 205, completionTokens: 51 } },
+        }),
+      );
+    // 01:00 of their tomorrow comes 180 s after this: time for three starts and the turns
+    const offset = today + DAY + HOUR - 180_000 - Date.now();
     const started = await Promise.all(
-      NAMES.map((name) =>
+      NAMES.map((name, index) =>
         startGateway({
+          provider: providers[index],
+          extraConfig: secondModel((providers[index] as MockProvider).baseUrl),
           plugins: [
+            ECHO_TOOL_PLUGIN,
             memoryPlugin({
               store: { kind: "mongodb", uri },
               gatewayName: name,
@@ -94,19 +149,29 @@ describe("a fleet of three gateways on one FerretDB", () => {
       ),
     );
     for (const [index, gateway] of started.entries()) gateways.set(NAMES[index] as string, gateway);
-    for (const [index, name] of NAMES.entries()) {
+    for (const name of NAMES) {
       const gateway = gateways.get(name) as GatewayHandle;
-      for (let turn = 0; turn <= index; turn += 1)
-        expect(
-          (await chatCompletion(gateway, { sessionKey: `fleet-${name}`, content: `turn ${turn} of ${name}` }))
-            .status,
-        ).toBe(200);
+      const statuses: number[] = [];
+      for (const turn of TURNS[name])
+        statuses.push(
+          (
+            await chatCompletion(gateway, {
+              sessionKey: `fleet-${name}`,
+              content: turn.content,
+              ...(turn.model ? { model: turn.model } : {}),
+            })
+          ).status,
+        );
+      expect(statuses, name).toEqual(TURNS[name].map((turn) => turn.status));
+      // a tool turn answers twice, the others once
+      const answers =
+        TURNS[name].length + TURNS[name].filter((turn) => turn.content.includes("USE_TOOL")).length;
       usage.set(
         name,
         await waitForSessionUsage(
           gateway,
           `fleet-${name}`,
-          (entry) => entry.messageCounts?.assistant === index + 1,
+          (entry) => entry.messageCounts?.assistant === answers,
           60_000,
         ),
       );
@@ -115,6 +180,7 @@ describe("a fleet of three gateways on one FerretDB", () => {
 
   afterAll(async () => {
     for (const gateway of gateways.values()) await gateway.close();
+    for (const provider of providers) await provider.close();
     await mongo?.close();
     await store?.close();
     await ferret?.dispose();
@@ -178,12 +244,31 @@ describe("a fleet of three gateways on one FerretDB", () => {
       expect(Math.abs((own?.totals.costUsd ?? 0) - host.totalCost), name).toBeLessThan(1e-9);
     }
     expect(fleet.totals.turns).toBe(
-      1 + 2 + 3 + SEED_MINUTES * SEED_COMBINATIONS + SPIKE.minutes * SPIKE.turnsPerMinute,
+      NAMES.reduce((sum, name) => sum + TURNS[name].length, 0) +
+        SEED_MINUTES * SEED_COMBINATIONS +
+        SPIKE.minutes * SPIKE.turnsPerMinute,
     );
     // the planted spike: an anomalous hour of cost, driven by its model (median/MAD over the week)
     const spike = fleet.anomalies.find((anomaly) => anomaly.kind === "cost");
     expect(spike?.hour).toBe(new Date(today + SPIKE.hour * HOUR).toISOString());
     expect(spike?.driver).toMatchObject({ dimension: "model", value: SPIKE.model });
+    // the real turns' models, tool and failure beside the seeded ones
+    expect(fleet.by.model.find((row) => row.value === "mock-model-b")?.turns).toBe(1);
+    expect(fleet.tools.find((tool) => tool.name === "echo_tool")?.calls).toBe(1);
+    expect(fleet.errorCategories.reduce((sum, entry) => sum + entry.count, 0)).toBeGreaterThanOrEqual(1);
+    // the digest as the consolidating gateway serves it: kept for the README's screenshot
+    const survivor = gateways.get(
+      NAMES.find((name) => fleet.consolidatedBy.startsWith(`${name}@`)) as string,
+    ) as GatewayHandle;
+    const page = await fetch(`${survivor.baseUrl}/api/consolidation/${date}?format=html`, {
+      headers: { authorization: `Bearer ${survivor.token}` },
+    });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(SPIKE.model);
+    const artifacts = path.resolve(import.meta.dirname, "../../.cache/e2e-artifacts");
+    mkdirSync(artifacts, { recursive: true });
+    writeFileSync(path.join(artifacts, "memory-fleet-digest.html"), html);
 
     // one consolidation of the day in the audit log: the takeover; the killed one wrote nothing
     type AuditView = {
