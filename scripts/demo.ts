@@ -7,7 +7,7 @@
  *
  * `--keep-mlflow` leaves the local MLflow running after the demo, until Ctrl+C, to browse its UI.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { formatHealthLine, type HealthSnapshot, type Turn } from "@clawscope/kit";
 import type { LangfuseReceiver, MlflowServer } from "@clawscope/testing";
@@ -35,6 +35,7 @@ import {
 } from "./mlflow/demo-mlflow.js";
 
 const root = path.resolve(import.meta.dirname, "..");
+const DAY_MS = 86_400_000;
 const demoDir = path.join(root, ".demo");
 const gatewayDir = path.join(demoDir, "gateway");
 const relative = (file: string) => path.relative(process.cwd(), file) || ".";
@@ -178,7 +179,13 @@ async function main(): Promise<void> {
     console.log("  (no backend extension is built yet: the kit's probe shows what every extension receives)");
   }
   const bootStarted = Date.now();
-  const gateway = await startGateway({ plugins, rootDir: gatewayDir }).catch(async (error: unknown) => {
+  const withMemory = extensionIds.includes("clawscope-memory-consolidation");
+  // the memory's scheduled jobs run on a clock just past midnight UTC, so today (with this demo's
+  // turns) has ended for them and is consolidated within the demo instead of at 01:00 tomorrow
+  const env: Record<string, string> = withMemory
+    ? { CLAWSCOPE_CLOCK_OFFSET_MS: String(Math.ceil(Date.now() / DAY_MS) * DAY_MS + 2_000 - Date.now()) }
+    : {};
+  const gateway = await startGateway({ plugins, rootDir: gatewayDir, env }).catch(async (error: unknown) => {
     // the Collector and MLflow run in processes of their own, the receiver holds a port: stop them first
     await Promise.allSettled([
       backends.collector?.stop(),
@@ -267,7 +274,7 @@ async function main(): Promise<void> {
       for (const line of describeLangfuse(backends.langfuse, labelled, langfuseWait))
         console.log(`  ${line}`);
     }
-    if (extensionIds.includes("clawscope-memory-consolidation")) {
+    if (withMemory) {
       for (const line of await describeMemory(gateway, turns.length)) console.log(line);
     }
     console.log(`\nGateway log: ${relative(gateway.logFile)}`);
@@ -320,28 +327,68 @@ try {
   process.exit(1);
 }
 
-/** Where the operational memory is, what it holds so far, and how to read its digest. */
+/**
+ * Where the operational memory is and what it holds, then today's consolidation, run now through
+ * the gateway's route (the scheduled clock has passed midnight): its summary is printed, and its
+ * HTML digest written beside the gateway's folder.
+ */
 async function describeMemory(gateway: GatewayHandle, turns: number): Promise<string[]> {
-  const read = async (route: string) => {
-    const response = await fetch(`${gateway.baseUrl}${route}`, {
-      headers: { authorization: `Bearer ${gateway.token}` },
+  const call = async (route: string, init: RequestInit = {}) =>
+    fetch(`${gateway.baseUrl}${route}`, {
+      ...init,
+      headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
     });
-    return (await response.json()) as Record<string, unknown>;
+  const read = async (route: string) => (await (await call(route)).json()) as Record<string, unknown>;
+  type Health = {
+    store?: { target?: string };
+    collections?: Record<string, number>;
+    lastRollup?: { at: string } | null;
+    pendingFacts?: number;
   };
-  let health: { store?: { target?: string }; collections?: Record<string, number> } = {};
-  // the turns' facts are written within a second or two of each turn
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    health = (await read("/api/persistence/health")) as typeof health;
-    if ((health.collections?.turn_facts ?? 0) >= turns) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  let health: Health = {};
+  // the turns' facts are written within a second or two of each turn, and rolled up the minute after
+  const started = Date.now();
+  while (Date.now() - started < 90_000) {
+    health = (await read("/api/persistence/health")) as Health;
+    const rolled = (health.collections?.metrics ?? 0) > 0 && health.lastRollup && health.pendingFacts === 0;
+    if ((health.collections?.turn_facts ?? 0) >= turns && rolled) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const counts = Object.entries(health.collections ?? {})
     .map(([name, count]) => `${name} ${count}`)
     .join(", ");
-  return [
+  const lines = [
     `\nThe pack's operational memory (${health.store?.target ? relative(health.store.target) : "store"}): ${counts}`,
-    "  minute rollups every minute, a snapshot on the hour, the previous day's consolidation at 01:00 UTC",
-    "  on a running gateway's port, with its token: GET /api/persistence/health, /api/persistence/historical?days=7,",
-    "  /api/consolidation/latest?format=json|markdown|html (after the first 01:00); POST /api/consolidation/run",
+    "  minute rollups (metrics) every minute, a snapshot (snapshots) on the hour, the previous day's",
+    "  consolidation (consolidations) at 01:00 UTC; on a running gateway's port, with its token:",
+    "  GET /api/persistence/health, /api/persistence/historical?days=7, /api/consolidation/latest?format=json|markdown|html",
   ];
+  const date = new Date().toISOString().slice(0, 10);
+  const run = await call("/api/consolidation/run", { method: "POST", body: JSON.stringify({ date }) });
+  if (run.status !== 200) {
+    lines.push(
+      `  today's consolidation could not run: HTTP ${run.status} ${(await run.text()).slice(0, 200)}`,
+    );
+    return lines;
+  }
+  const markdown = await (await call(`/api/consolidation/${date}?format=markdown`)).text();
+  const html = await (await call(`/api/consolidation/${date}?format=html`)).text();
+  const htmlFile = path.join(demoDir, `digest-${date}.html`);
+  writeFileSync(htmlFile, html);
+  lines.push(
+    `\nToday's consolidation (${date}), run now with POST /api/consolidation/run (the memory's clock is past midnight in this demo):`,
+    ...digestSummary(markdown).map((line) => `  ${line}`),
+    `  the whole digest: GET /api/consolidation/${date}?format=markdown; as HTML: ${relative(htmlFile)}`,
+  );
+  return lines;
+}
+
+/** The digest's opening: its title and summary, up to the first table or chart. */
+function digestSummary(markdown: string): string[] {
+  const lines: string[] = [];
+  for (const line of markdown.split("\n")) {
+    if (line.startsWith("|") || lines.length >= 14) break;
+    if (line.trim() !== "") lines.push(line);
+  }
+  return lines;
 }

@@ -4,6 +4,8 @@
  * pack's, and the closing "ask the pack" command run exactly as printed, from the repository root.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT, resolveNodeBinary } from "./harness/gateway.js";
 
@@ -46,7 +48,19 @@ describe("pnpm demo", () => {
     async () => {
       const { code, output } = await runDemo();
       expect(code, output.slice(-3000)).toBe(0);
-      expect(output).toMatch(/The gateway's own figures \(sessions\.usage\): .* \(equal\)/);
+      const own = /The gateway's own figures \(sessions\.usage\): (\d+) tokens, \$([\d.]+) .* \(equal\)/.exec(
+        output,
+      );
+      expect(own, output.slice(-3000)).not.toBeNull();
+      // today's consolidation, run within the demo: its summary holds the gateway's tokens and cost
+      const digest = /^ {2}\d{4}-\d\d-\d\d: (\d+) turns, \$([\d.]+), (\d+) tokens/m.exec(output);
+      expect(digest, output.slice(-3000)).not.toBeNull();
+      expect(Number(digest?.[1])).toBe(3);
+      expect(Number(digest?.[3])).toBe(Number(own?.[1]));
+      expect(Math.abs(Number(digest?.[2]) - Number(own?.[2]))).toBeLessThan(1e-4);
+      const htmlFile = /as HTML: (\S+\.html)$/m.exec(output)?.[1];
+      expect(htmlFile).toBeDefined();
+      expect(readFileSync(path.resolve(REPO_ROOT, htmlFile as string), "utf8")).toContain("<svg");
       const asked = /Ask the pack any time: (.+)$/m.exec(output)?.[1];
       expect(asked, "the demo prints a status command").toBeDefined();
       const status = spawnSync("sh", ["-c", asked as string], {
