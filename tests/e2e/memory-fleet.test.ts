@@ -20,6 +20,7 @@ import type { MinuteRollup } from "../../extensions/memory-consolidation/src/dom
 import { makeRollup } from "../../extensions/memory-consolidation/src/domain/rollup-fixture.js";
 import { type GatewayHandle, startGateway } from "./harness/gateway.js";
 import { chatCompletion, waitFor } from "./harness/gateway-client.js";
+import { secondModelConfig } from "./harness/gateway-config.js";
 import { type GatewaySessionUsage, waitForSessionUsage } from "./harness/gateway-usage.js";
 import { memoryPlugin } from "./harness/memory-plugin.js";
 import { type MockProvider, startMockProvider } from "./harness/mock-provider.js";
@@ -49,29 +50,6 @@ const TURNS: Record<(typeof NAMES)[number], { content: string; model?: string; s
     { content: "turn 3 of fleet-c", model: "mock2/mock-model-b", status: 200 },
   ],
 };
-/** A second provider and model, priced apart from the harness's `mock/mock-model`. */
-const secondModel = (baseUrl: string) => ({
-  models: {
-    providers: {
-      mock2: {
-        baseUrl,
-        apiKey: "mock-two",
-        api: "openai-completions",
-        models: [
-          {
-            id: "mock-model-b",
-            name: "mock-model-b",
-            reasoning: false,
-            input: ["text"],
-            cost: { input: 1, output: 4, cacheRead: 0.1, cacheWrite: 1.25 },
-            contextWindow: 128000,
-            maxTokens: 4096,
-          },
-        ],
-      },
-    },
-  },
-});
 
 type ConsolidationView = {
   id: string;
@@ -132,7 +110,7 @@ describe("a fleet of three gateways on one FerretDB", () => {
       NAMES.map((name, index) =>
         startGateway({
           provider: providers[index],
-          extraConfig: secondModel((providers[index] as MockProvider).baseUrl),
+          extraConfig: secondModelConfig((providers[index] as MockProvider).baseUrl),
           plugins: [
             ECHO_TOOL_PLUGIN,
             memoryPlugin({

@@ -12,6 +12,7 @@ import { createLangfuseReceiver, type LangfuseReceiver, startPrometheus } from "
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "./harness/gateway.js";
 import { chatCompletion, runOpenClawCli, waitFor } from "./harness/gateway-client.js";
+import { secondModelConfig } from "./harness/gateway-config.js";
 import { type GatewaySessionUsage, waitForSessionUsage } from "./harness/gateway-usage.js";
 import { langfusePlugin } from "./harness/langfuse-plugin.js";
 import { memoryPlugin, memoryStoreFile } from "./harness/memory-plugin.js";
@@ -20,35 +21,16 @@ import type { MockStep } from "./harness/mock-reply.js";
 import { ECHO_TOOL_PLUGIN } from "./harness/plugin-fixtures.js";
 
 const SESSION = "memory-turns";
-/** The turns, in order: what each asks the mock for, and the status the gateway answers. */
+/** Turns the test sends: plain, tool, provider 400, second model, tool loop. */
 const TURNS = 5;
 /** Identical tool calls in one run: the host warns of a loop at the 11th (its threshold is 10). */
 const LOOP_CALLS = 12;
 const LOOP_MARKER = "SCNMEMLOOP";
 
-/** A second provider and model beside the harness's `mock/mock-model`, priced apart; loop detection on. */
+/** The second model beside the harness's `mock/mock-model`; loop detection on. */
 function extraConfig(baseUrl: string): Record<string, unknown> {
   return {
-    models: {
-      providers: {
-        mock2: {
-          baseUrl,
-          apiKey: "mock-two",
-          api: "openai-completions",
-          models: [
-            {
-              id: "mock-model-b",
-              name: "mock-model-b",
-              reasoning: false,
-              input: ["text"],
-              cost: { input: 1, output: 4, cacheRead: 0.1, cacheWrite: 1.25 },
-              contextWindow: 128000,
-              maxTokens: 4096,
-            },
-          ],
-        },
-      },
-    },
+    ...secondModelConfig(baseUrl),
     tools: { loopDetection: { enabled: true } },
     // after a tool-heavy session the host runs a background "experience review" turn of its own
     // (run id `skill-workshop-review:…`, another session): counted by the pack as the turn it is,

@@ -95,3 +95,33 @@ export function createGatewayConfig(input: GatewayConfigInput): JsonObject {
   };
   return input.extraConfig ? mergeConfig(base, input.extraConfig) : base;
 }
+
+/**
+ * A second provider, `mock2`, whose one model `mock-model-b` is priced apart from `mock/mock-model`,
+ * on the same mock provider (`baseUrl`): for `extraConfig`, with turns that ask for it through
+ * `x-openclaw-model: mock2/mock-model-b`.
+ */
+export function secondModelConfig(baseUrl: string): JsonObject {
+  return {
+    models: {
+      providers: {
+        mock2: {
+          baseUrl,
+          apiKey: "mock-two",
+          api: "openai-completions",
+          models: [
+            {
+              id: "mock-model-b",
+              name: "mock-model-b",
+              reasoning: false,
+              input: ["text"],
+              cost: { input: 1, output: 4, cacheRead: 0.1, cacheWrite: 1.25 },
+              contextWindow: 128000,
+              maxTokens: 4096,
+            },
+          ],
+        },
+      },
+    },
+  };
+}
