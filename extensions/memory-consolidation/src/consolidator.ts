@@ -68,7 +68,8 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
   };
   const dayBefore = (day: { from: number }) => dayOf(day.from - 1);
 
-  const consolidate = async (day: { from: number; to: number; date: string }) => {
+  /** With `unlessDone`, a day found consolidated once the lease is held is left as it is. */
+  const consolidate = async (day: { from: number; to: number; date: string }, unlessDone = false) => {
     const lease = await options.store.acquireLease(
       `consolidation:${day.date}`,
       options.holder,
@@ -80,6 +81,8 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
       return undefined;
     }
     try {
+      // another gateway may have finished the day and freed the lease since the caller looked
+      if (unlessDone && (await options.repository.get(FLEET, day.date))) return undefined;
       const today = await options.repository.fold(day.from, day.to);
       const previous = dayBefore(day);
       const previousFolds = await options.repository.fold(previous.from, previous.to);
@@ -166,8 +169,9 @@ export function createConsolidator(options: ConsolidatorOptions): Consolidator {
         busyUntil = undefined;
         for (const day of due) {
           if (day.to <= first) continue;
+          // a cheap look first (no lease written for a day long done); consolidate looks again under the lease
           if (await options.repository.get(FLEET, day.date)) continue;
-          if (await consolidate(day)) done.push(day.date);
+          if (await consolidate(day, true)) done.push(day.date);
         }
         return busyUntil === undefined ? { done } : { done, busyUntil };
       }),

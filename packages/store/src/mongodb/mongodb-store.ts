@@ -6,7 +6,8 @@
  *   first accumulator of a `$group` and returns 0 for the others, silently);
  * - retention is a TTL index on a Date copy of the time field where the server accepts one, else
  *   the scheduled `applyRetention` deletes;
- * - leases are one `findOneAndUpdate` with upsert (no transactions).
+ * - leases are taken by inserting the lease document (the only write FerretDB makes atomic for two
+ *   racing gateways), renewed by an update of the holder's own, and an expired one is removed first.
  */
 
 import { maskUrlCredentials as maskSecretUrl } from "@clawscope/kit";
@@ -352,25 +353,38 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
       const at = now();
       const expiresAt = at + ttlMs;
       return run(`lease ${name}`, async () => {
-        try {
-          // matches when free, expired or already ours; a live lease of another holder makes the
-          // upsert insert a second document with the same _id, which the server refuses
-          const updated = await leases.findOneAndUpdate(
-            { _id: name as never, $or: [{ holder }, { expiresAt: { $lte: at } }] },
-            { $set: { holder, expiresAt } },
-            { upsert: true, returnDocument: "after" },
-          );
-          if (updated && updated.holder === holder) return { name, acquired: true, holder, expiresAt };
-        } catch (error) {
-          if ((error as { code?: unknown })?.code !== DUPLICATE_KEY) throw error;
-        }
-        const current = await leases.findOne({ _id: name as never });
-        return {
-          name,
-          acquired: false,
-          holder: String(current?.holder ?? ""),
-          expiresAt: Number(current?.expiresAt ?? 0),
+        const id = name as never;
+        const lost = async (): Promise<LeaseState> => {
+          const current = await leases.findOne({ _id: id });
+          return {
+            name,
+            acquired: false,
+            holder: String(current?.holder ?? ""),
+            expiresAt: Number(current?.expiresAt ?? 0),
+          };
         };
+        // only an insert is atomic on every wire-compatible server (FerretDB lets two conditional
+        // updates of one document both succeed): a free or expired lease is taken by inserting it,
+        // and of two gateways racing for it the duplicate key refuses all but one
+        const insert = async (): Promise<LeaseState> => {
+          try {
+            await leases.insertOne({ _id: id, holder, expiresAt });
+            return { name, acquired: true, holder, expiresAt };
+          } catch (error) {
+            if ((error as { code?: unknown })?.code !== DUPLICATE_KEY) throw error;
+            return lost();
+          }
+        };
+        const current = await leases.findOne({ _id: id });
+        if (!current) return insert();
+        if (current.holder === holder) {
+          const renewed = await leases.updateOne({ _id: id, holder }, { $set: { expiresAt } });
+          return renewed.matchedCount > 0 ? { name, acquired: true, holder, expiresAt } : insert();
+        }
+        if (Number(current.expiresAt) > at) return lost();
+        // expired: remove exactly the lease that was read (a newer one is another gateway's), then insert
+        await leases.deleteOne({ _id: id, holder: current.holder, expiresAt: current.expiresAt });
+        return insert();
       });
     },
     async releaseLease(name, holder) {
