@@ -24,9 +24,8 @@ import {
   publishPackGauges,
   toPrometheusText,
 } from "@clawscope/kit";
-import { openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
+import { createAuditTrail, openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
 import packageJson from "../package.json" with { type: "json" };
-import { createAuditTrail } from "./audit-trail.js";
 import type { MemoryConfig } from "./config.js";
 import { createConsolidator, toConsolidationSettings } from "./consolidator.js";
 import { createDigestDelivery } from "./digest-delivery.js";
@@ -108,7 +107,7 @@ export async function startMemory(context: PackStartContext<MemoryConfig>): Prom
     }
   };
   const configHash = toConfigHash(config);
-  const audit = createAuditTrail(context, store, gateway.id, () => clock.now());
+  const audit = createAuditTrail(context, store, gateway.id, () => clock.now(), "memory-audit");
   audit.record("gateway", "config.load", "ok", { configHash });
   const channels = resolveDigestChannels(config.digest);
   for (const warning of channels.warnings) logger.warn(warning);

@@ -1,3 +1,4 @@
+export { type AuditRecord, type AuditTrail, createAuditTrail } from "./audit-trail.js";
 export { DEFAULT_RETENTION_MS, retentionMsFor, type SeedCollection } from "./collections.js";
 export { openStore, type StoreOptions } from "./open-store.js";
 export {

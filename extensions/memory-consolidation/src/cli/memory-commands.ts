@@ -7,8 +7,8 @@
  */
 import { existsSync } from "node:fs";
 import { describeError, type PackCommandContext, type PackCommandSpec } from "@clawscope/kit";
+import type { AuditRecord } from "@clawscope/store";
 import { openStore, type Store, toStoreOptions } from "@clawscope/store";
-import type { AuditRecord } from "../audit-trail.js";
 import type { MemoryConfig } from "../config.js";
 import { createConsolidator, toConsolidationSettings } from "../consolidator.js";
 import { readHistory } from "../http/persistence-reads.js";

@@ -8,6 +8,7 @@ import {
   type ContentCapture,
   fillIdentity,
   findLastMessage,
+  MAX_MESSAGE_LENGTH,
   modelCallFor,
   type OpenTurn,
   readAssistantEvidence,
@@ -124,6 +125,7 @@ export function applyHook(
       if (tool.outcome === "error" && tool.errorCategory === undefined && typeof error === "string") {
         tool.errorCategory = "error";
       }
+      if (tool.errorText === undefined) tool.errorText = toRawErrorText(error);
       if (capture !== undefined) {
         tool.outputContent = capture(
           error !== undefined && error !== null ? error : readField(event, "result"),
@@ -205,4 +207,17 @@ function attemptKeyOf(name: string, context: unknown): { key: AttemptKey; start:
 
 function toolNameOf(event: unknown, context: unknown): string | undefined {
   return readString(event, "toolName") ?? readString(context, "toolName");
+}
+
+/** A hook's `error` as text: a string, or an error-like object's `message`; bounded before redaction. */
+function toRawErrorText(error: unknown): string | undefined {
+  const text =
+    typeof error === "string"
+      ? error
+      : typeof error === "object" &&
+          error !== null &&
+          typeof (error as { message?: unknown }).message === "string"
+        ? (error as { message: string }).message
+        : undefined;
+  return text === undefined || text === "" ? undefined : text.slice(0, MAX_MESSAGE_LENGTH * 8);
 }

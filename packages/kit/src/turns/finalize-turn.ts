@@ -150,6 +150,7 @@ function toTurnError(
   if (category !== undefined) detail.category = category;
   if (status !== undefined) detail.status = status;
   if (keepText) assign(detail, "message", toErrorText(error.message, MAX_MESSAGE_LENGTH));
+  assign(detail, "diagnostic", toErrorText(error.message, MAX_MESSAGE_LENGTH));
   return detail;
 }
 
@@ -263,10 +264,10 @@ function toModelCall(
   assign(record, "failureKind", call.failureKind);
   if (call.outcome === "error") {
     // the attempt's last assistant message names the status of its last failed call
-    const status = isLastFailure(turn, view, call)
-      ? readErrorStatus(errorEvidence(attempt)?.errorMessage)
-      : undefined;
+    const text = isLastFailure(turn, view, call) ? errorEvidence(attempt)?.errorMessage : undefined;
+    const status = readErrorStatus(text);
     assign(record, "errorStatus", status);
+    assign(record, "errorDiagnostic", toErrorText(text, MAX_MESSAGE_LENGTH));
     record.errorReason = toFailureReason(status, call.errorCategory ?? call.failureKind);
   }
   assign(record, "spanId", call.spanId);
@@ -296,6 +297,8 @@ function toToolCall(tool: ToolCallState): ToolCall {
   assign(record, "endedAt", times.endedAt);
   assign(record, "durationMs", tool.durationMs);
   assign(record, "errorCategory", tool.errorCategory);
+  if (tool.outcome === "error" || tool.outcome === "blocked")
+    assign(record, "errorDiagnostic", toErrorText(tool.errorText, MAX_MESSAGE_LENGTH));
   assign(record, "spanId", tool.spanId);
   assign(record, "parentSpanId", tool.parentSpanId);
   const content = contentOf(tool.inputContent, tool.outputContent);

@@ -61,6 +61,8 @@ export interface ToolCallState extends LifecycleFlags {
   durationMs?: number;
   outcome: "success" | "error" | "blocked" | "pending";
   errorCategory?: string;
+  /** The hook's error text, raw (bounded); redacted when the turn is finalized. */
+  errorText?: string;
   spanId?: string;
   parentSpanId?: string;
   inputContent?: string;

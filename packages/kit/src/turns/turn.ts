@@ -48,6 +48,11 @@ export interface ModelCall {
   errorStatus?: number;
   /** A fixed, content-free description of the failure (safe to export with content capture off). */
   errorReason?: string;
+  /**
+   * The provider's error text for this call, redacted and bounded, for analysis inside the gateway
+   * only (the knowledge base groups failures by it); exporters never send it.
+   */
+  errorDiagnostic?: string;
   /** Span ids the host assigned; extensions may reuse them to keep the host's trace shape. */
   spanId?: string;
   parentSpanId?: string;
@@ -68,6 +73,11 @@ export interface ToolCall {
   durationMs?: number;
   outcome: "success" | "error" | "blocked" | "pending";
   errorCategory?: string;
+  /**
+   * The tool's error text, redacted (secrets, personal data) and bounded, for analysis inside the
+   * gateway only (the knowledge base groups failures by it); exporters never send it.
+   */
+  errorDiagnostic?: string;
   spanId?: string;
   parentSpanId?: string;
   /** Tool input and output, only when content capture is on (already redacted and bounded). */
@@ -83,6 +93,11 @@ export interface TurnError {
   reason: string;
   /** The host's own text, redacted and bounded; present only when content capture is on. */
   message?: string;
+  /**
+   * The same text, redacted and bounded, whatever content capture says: for analysis inside the
+   * gateway only (the knowledge base groups failures by it); exporters never send it.
+   */
+  diagnostic?: string;
   /** Which input said so (`model.call.error`, `llm_output`, …). */
   source: string;
 }

@@ -1,11 +1,13 @@
 /**
- * `audit_logs`: who or what did what, when, and how it went — each consolidation (by the schedule,
- * at start, or through the API) and each config load (every start is one). Written through a
- * spooled pipeline like every other record; details are bounded and redacted first.
+ * `audit_logs`, shared by the stateful extensions: who or what did what, when, and how it went (a
+ * consolidation run, a config load, a knowledge-base entry resolved). Written through a spooled
+ * pipeline like every other record; details are bounded and redacted first.
  */
 import { type PackStartContext, redactText } from "@clawscope/kit";
-import { type Store, toStoreSend } from "@clawscope/store";
+import type { Store } from "./store.js";
+import { toStoreSend } from "./store-send.js";
 
+/** One audit record. */
 export type AuditRecord = {
   id: string;
   ts: number;
@@ -16,6 +18,7 @@ export type AuditRecord = {
   detail: Record<string, string | number | boolean>;
 };
 
+/** Records actions; never throws (the pipeline spools while the store is down). */
 export interface AuditTrail {
   record(
     actor: string,
@@ -25,13 +28,18 @@ export interface AuditTrail {
   ): void;
 }
 
+/**
+ * An audit trail writing to the store's `audit_logs` (which the extension declares) through a
+ * pipeline named `pipelineName` (its spool folder and health name).
+ */
 export function createAuditTrail(
   context: Pick<PackStartContext<unknown>, "createPipeline">,
   store: Store,
   gateway: string,
   now: () => number,
+  pipelineName = "audit",
 ): AuditTrail {
-  const pipeline = context.createPipeline<AuditRecord>("memory-audit", {
+  const pipeline = context.createPipeline<AuditRecord>(pipelineName, {
     send: toStoreSend(store.collection<AuditRecord>("audit_logs")),
   });
   let sequence = 0;

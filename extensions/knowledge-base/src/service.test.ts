@@ -1,0 +1,175 @@
+/**
+ * The extension in the fake host, fed by the real diagnostic bus, on a real SQLite file, with the
+ * scheduler on a manual clock: failures become occurrences, the minute job rolls them into issue
+ * entries, same-cause messages fold into one entry and different causes stay apart; a redelivered
+ * turn is counted once; an entry goes quiet and regresses on the clock.
+ */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createPackPlugin, type SubscribeToBus } from "@clawscope/kit";
+import { openStore, type Store } from "@clawscope/store";
+import {
+  buildTurnEvents,
+  createFakeHost,
+  createManualClock,
+  type FakeHost,
+  type ManualClock,
+  type TurnSpec,
+} from "@clawscope/testing";
+import {
+  emitTrustedDiagnosticEvent,
+  onInternalDiagnosticEvent,
+  waitForDiagnosticEventsDrained,
+} from "openclaw/plugin-sdk/diagnostic-runtime";
+import { afterEach, describe, expect, it } from "vitest";
+import type { IssueEntry } from "./domain/issue-entry.js";
+import type { Occurrence } from "./domain/occurrence.js";
+import { createKnowledgeBasePluginSpec } from "./plugin-spec.js";
+import { toCollections } from "./store/collections.js";
+
+const START = 1_795_000_000_000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const hosts: FakeHost[] = [];
+const stores: Store[] = [];
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  for (const host of hosts.splice(0)) await host.cleanup();
+});
+
+async function startGateway(
+  clock: ManualClock,
+  stateDir: string,
+  config: Record<string, unknown> = {},
+): Promise<FakeHost> {
+  const entry = () =>
+    createPackPlugin(createKnowledgeBasePluginSpec(), {
+      subscribe: onInternalDiagnosticEvent as SubscribeToBus,
+      clock,
+    });
+  const host = await createFakeHost(entry, {
+    stateDir,
+    pluginConfig: { flushIntervalMs: 100, settleMs: 50, gatewayName: "gw-test", ...config },
+    hostConfig: { agents: { list: [{ id: "main" }] } },
+  });
+  hosts.push(host);
+  await host.startServices();
+  return host;
+}
+
+async function replayTurn(host: FakeHost, spec: TurnSpec): Promise<void> {
+  const built = buildTurnEvents(spec);
+  for (const input of built.inputs) {
+    if (input.kind === "event") emitTrustedDiagnosticEvent(input.event as never);
+    else await host.fireHook(input.name, input.event, input.context as Record<string, unknown>);
+  }
+  await waitForDiagnosticEventsDrained();
+}
+
+async function openKnowledgeStore(stateDir: string): Promise<Store> {
+  const store = await openStore({
+    kind: "sqlite",
+    path: path.join(stateDir, "plugins", "clawscope-knowledge-base", "store.sqlite"),
+    collections: toCollections(30),
+  });
+  stores.push(store);
+  return store;
+}
+
+/** Lets the assembler close the turns, the pipeline write them and the minute job recompute. */
+async function settle(clock: ManualClock): Promise<void> {
+  await clock.advance(2 * MINUTE_MS);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await clock.advance(MINUTE_MS);
+}
+
+const providerFailure = (runId: string, message: string, startTs: number): TurnSpec => ({
+  runId,
+  startTs,
+  sessionKey: `agent:main:${runId}`,
+  provider: "openai",
+  model: "gpt-4o",
+  modelCalls: [{ error: { category: "Error", message } }],
+});
+
+describe("clawscope-knowledge-base service", () => {
+  it("folds same-cause failures into one entry, keeps causes apart, and counts a redelivered turn once", async () => {
+    const clock = createManualClock(START);
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-kb-"));
+    const host = await startGateway(clock, stateDir);
+    const contextLength = (tokens: number, request: string) =>
+      `400 {"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"},"request_id":"${request}"}`;
+    await replayTurn(host, providerFailure("r1", contextLength(130512, "req_a1b2c3d4e5f6"), START));
+    await replayTurn(host, providerFailure("r2", contextLength(191004, "req_99ffee77dd66"), START + 1_000));
+    await replayTurn(
+      host,
+      providerFailure(
+        "r3",
+        "400 Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3.5 instead.",
+        START + 2_000,
+      ),
+    );
+    await replayTurn(host, {
+      runId: "r4",
+      startTs: START + 3_000,
+      sessionKey: "agent:main:r4",
+      tools: [{ toolName: "read", error: "ENOENT: no such file or directory, open '/srv/a/notes-1.md'" }],
+    });
+    await replayTurn(host, {
+      runId: "r5",
+      startTs: START + 4_000,
+      sessionKey: "agent:main:r5",
+      tools: [{ toolName: "read", error: "ENOENT: no such file or directory, open '/srv/b/c/notes-2.md'" }],
+    });
+    await settle(clock);
+
+    const store = await openKnowledgeStore(stateDir);
+    const entries = await store.collection<IssueEntry>("knowledge_base").find({});
+    const byKind = (kind: string) => entries.filter((entry) => entry.kind === kind);
+    expect(byKind("provider_error")).toHaveLength(2);
+    const overflow = byKind("provider_error").find((entry) =>
+      entry.message.includes("context_length_exceeded"),
+    );
+    expect(overflow).toMatchObject({
+      count: 2,
+      firstSeen: expect.any(Number),
+      state: "open",
+      provider: "openai",
+      model: "gpt-4o",
+      affected: { agents: { main: 2 }, models: { "gpt-4o": 2 } },
+    });
+    expect(Object.values(overflow?.affected.gateways ?? {})).toEqual([2]);
+    expect(overflow?.message).not.toContain("130512");
+    expect(overflow?.examples.map((example) => example.traceId).filter(Boolean)).toHaveLength(2);
+    expect(byKind("tool_error")).toEqual([expect.objectContaining({ count: 2, tool: "read" })]);
+
+    // the same turn again (a redelivery after a crash) changes no count
+    await replayTurn(host, providerFailure("r1", contextLength(130512, "req_a1b2c3d4e5f6"), START));
+    await settle(clock);
+    const again = await store.collection<IssueEntry>("knowledge_base").get(overflow?.id ?? "");
+    expect(again?.count).toBe(2);
+    expect(await store.collection<Occurrence>("kb_occurrences").count()).toBe(5);
+  });
+
+  it("marks an entry quiet after quietAfterHours and regressed when it comes back", async () => {
+    const clock = createManualClock(START);
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-kb-quiet-"));
+    const host = await startGateway(clock, stateDir, { quietAfterHours: 1 });
+    const message = (n: number) =>
+      `429 Rate limit reached for gpt-4o on requests per min (RPM): Limit 500, Used ${n}, Requested 1.`;
+    await replayTurn(host, providerFailure("q1", message(499), START));
+    await settle(clock);
+    const store = await openKnowledgeStore(stateDir);
+    const [entry] = await store.collection<IssueEntry>("knowledge_base").find({});
+    expect(entry?.state).toBe("open");
+
+    await clock.advance(2 * HOUR_MS);
+    expect((await store.collection<IssueEntry>("knowledge_base").get(entry?.id ?? ""))?.state).toBe("quiet");
+
+    await replayTurn(host, providerFailure("q2", message(512), clock.now()));
+    await settle(clock);
+    const back = await store.collection<IssueEntry>("knowledge_base").get(entry?.id ?? "");
+    expect(back).toMatchObject({ state: "regressed", count: 2, regression: { after: "quiet" } });
+  });
+});

@@ -1,0 +1,34 @@
+/** The collections this extension owns, with their indexes; retention defaults come from the store package. */
+import type { CollectionSpec } from "@clawscope/store";
+
+const DAY_MS = 86_400_000;
+
+/** The collections, with the occurrences kept `occurrenceRetentionDays`. */
+export function toCollections(occurrenceRetentionDays: number): CollectionSpec[] {
+  return [
+    // one record per failure seen, idempotent by its key (a redelivered turn is counted once)
+    {
+      name: "kb_occurrences",
+      timeField: "ts",
+      indexes: [
+        ["entry", "ts"],
+        ["gateway", "ts"],
+      ],
+      retentionMs: Math.round(occurrenceRetentionDays * DAY_MS),
+    },
+    // one record per issue: the occurrences rolled up, its status, by fingerprint
+    { name: "knowledge_base", timeField: "ts", indexes: [["state"], ["kind"]] },
+    // the operator's resolve, archive and merge, each kept: an entry's status is derived from them
+    { name: "kb_actions", timeField: "ts", indexes: [["entry", "ts"], ["into"]] },
+    // solutions operators recorded on an entry, with author and time
+    { name: "kb_solutions", timeField: "ts", indexes: [["entry", "ts"]] },
+    {
+      name: "audit_logs",
+      timeField: "ts",
+      indexes: [
+        ["gateway", "ts"],
+        ["action", "ts"],
+      ],
+    },
+  ];
+}
