@@ -1,7 +1,7 @@
 import type { PackPluginSpec } from "@clawscope/kit";
 import { configDefinition } from "./config.js";
 import { FAILURE_EVENT_TYPES } from "./domain/failure-signals.js";
-import { KNOWLEDGE_ROUTES, startKnowledgeBase } from "./service.js";
+import { KNOWLEDGE_ROUTES, KNOWLEDGE_TOOLS, startKnowledgeBase } from "./service.js";
 
 /** The plugin's spec for `createPackPlugin`. */
 export function createKnowledgeBasePluginSpec(): PackPluginSpec<typeof configDefinition> {
@@ -13,6 +13,7 @@ export function createKnowledgeBasePluginSpec(): PackPluginSpec<typeof configDef
     config: configDefinition,
     eventTypes: FAILURE_EVENT_TYPES,
     routes: KNOWLEDGE_ROUTES,
+    tools: KNOWLEDGE_TOOLS,
     start: startKnowledgeBase,
   };
 }

@@ -172,4 +172,167 @@ describe("clawscope-knowledge-base service", () => {
     const back = await store.collection<IssueEntry>("knowledge_base").get(entry?.id ?? "");
     expect(back).toMatchObject({ state: "regressed", count: 2, regression: { after: "quiet" } });
   });
+
+  it("answers queries, summary, exports, issue pages and the agent tool; records solutions and actions", async () => {
+    const clock = createManualClock(START);
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-kb-routes-"));
+    const host = await startGateway(clock, stateDir, {
+      quietAfterHours: 1,
+      traceLinks: { langfuse: "https://langfuse.example/project/p1/traces/{traceId}" },
+    });
+    const rateLimit = (n: number) =>
+      `429 {"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization of ${n} input tokens per minute."},"request_id":"req_011C${n}abcdefghij"}`;
+    await replayTurn(host, {
+      ...providerFailure("a1", rateLimit(40000), START),
+      provider: "anthropic",
+      model: "claude-sonnet-4-5",
+    });
+    await replayTurn(host, {
+      ...providerFailure("a2", rateLimit(80000), START + 1_000),
+      provider: "anthropic",
+      model: "claude-sonnet-4-5",
+    });
+    await replayTurn(host, {
+      runId: "t1",
+      startTs: START + 2_000,
+      sessionKey: "agent:main:t1",
+      tools: [{ toolName: "exec", error: "Command timed out after 30000ms" }],
+    });
+    await settle(clock);
+
+    const post = (body: unknown) =>
+      host.callRoute("/api/knowledge/query", {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: { "content-type": "application/json" },
+      });
+    const answer = await post({ query: "rate limit exceeded for input tokens" });
+    expect(answer.status).toBe(200);
+    const results = answer.json as {
+      success: boolean;
+      results: {
+        entries: { id: string; count: number; kind: string }[];
+        solutions: { source: string; steps: string[] }[];
+      };
+      sources: { examples: { links: Record<string, string> }[] }[];
+    };
+    expect(results.success).toBe(true);
+    expect(results.results.entries[0]).toMatchObject({ kind: "provider_error", count: 2 });
+    // the runbook names the concrete OpenClaw settings for a rate limit
+    expect(
+      results.results.solutions.some((solution) =>
+        solution.steps.join(" ").includes("agents.defaults.model.fallbacks"),
+      ),
+    ).toBe(true);
+    expect(results.sources[0]?.examples[0]?.links.langfuse).toMatch(
+      /^https:\/\/langfuse\.example\/project\/p1\/traces\/[0-9a-f]{32}$/,
+    );
+    const filtered = (await post({ query: "timed out", filters: { tool: "exec" } })).json as {
+      results: { entries: { tool?: string }[] };
+    };
+    expect(filtered.results.entries).toEqual([expect.objectContaining({ tool: "exec" })]);
+    expect((await post({ query: "rate limit", filters: { tool: "nope" } })).json).toMatchObject({
+      results: { entries: [] },
+    });
+
+    // bad requests: one line, 400
+    for (const body of [
+      {},
+      { query: "" },
+      { query: "x".repeat(1_001) },
+      { query: "x", filters: { colour: "red" } },
+      { query: "x", filters: { status: "burning" } },
+    ]) {
+      const bad = await post(body);
+      expect(bad.status).toBe(400);
+      expect((bad.json as { error: string }).error).not.toContain("\n");
+    }
+    expect(
+      (
+        await host.callRoute("/api/knowledge/query", {
+          method: "POST",
+          body: "{not json",
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(400);
+    expect((await host.callRoute("/api/knowledge/summary", { anonymous: true })).status).toBe(401);
+
+    const summary = (await host.callRoute("/api/knowledge/summary")).json as {
+      stats: { entries: number };
+      topIssues: unknown[];
+    };
+    expect(summary.stats.entries).toBe(2);
+    expect(summary.topIssues).toHaveLength(2);
+    const markdown = await host.callRoute("/api/knowledge/export?format=markdown");
+    expect(markdown.body).toContain("# Knowledge base runbook");
+    expect(markdown.body).toContain("tools.exec.timeoutSeconds");
+    expect(
+      ((await host.callRoute("/api/knowledge/export")).json as { entries: unknown[] }).entries,
+    ).toHaveLength(2);
+    expect((await host.callRoute("/api/knowledge/export?format=pdf")).status).toBe(400);
+
+    const rateEntry = results.results.entries[0]?.id ?? "";
+    const page = await host.callRoute(`/api/knowledge/entries/${rateEntry}?format=html`);
+    expect(page.headers["content-type"]).toContain("text/html");
+    expect(page.body).toContain("<svg");
+    expect(page.body).not.toMatch(/<script|https?:\/\/(?!langfuse\.example|www\.w3\.org)/);
+
+    // an operator's solution is kept with its author and ranks the entry for its words
+    const solved = await host.callRoute(`/api/knowledge/entries/${rateEntry}/solutions`, {
+      method: "POST",
+      body: JSON.stringify({ text: "Moved the support agent to the batch tier quota", author: "alice" }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(solved.status).toBe(200);
+    const bySolution = (await post({ query: "batch tier quota" })).json as {
+      results: { entries: { id: string }[]; solutions: { source: string; author?: string }[] };
+    };
+    expect(bySolution.results.entries[0]?.id).toBe(rateEntry);
+    expect(bySolution.results.solutions[0]).toMatchObject({ source: "operator", author: "alice" });
+
+    // the agent tool answers from the same knowledge, bounded
+    const toolText = async (params: unknown) =>
+      ((await host.callTool("clawscope_kb_query", params)) as { content: { text: string }[] }).content[0]
+        ?.text ?? "";
+    const toolAnswer = await toolText({ query: "exceed the rate limit for your organization" });
+    expect(toolAnswer).toContain("Known issue (open, 2 occurrence(s)");
+    expect(toolAnswer).toContain("agents.defaults.model.fallbacks");
+    expect(toolAnswer.length).toBeLessThanOrEqual(4_000);
+    expect(await toolText({})).toContain("`query` must be a non-empty string");
+
+    // resolve, then it comes back: regressed
+    const resolved = await host.callRoute(`/api/knowledge/entries/${rateEntry}/actions`, {
+      method: "POST",
+      body: JSON.stringify({ action: "resolve", actor: "alice" }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(resolved.status).toBe(200);
+    const entries = (await openKnowledgeStore(stateDir)).collection<IssueEntry>("knowledge_base");
+    expect((await entries.get(rateEntry))?.state).toBe("resolved");
+    await clock.advance(5 * MINUTE_MS);
+    await replayTurn(host, {
+      ...providerFailure("a3", rateLimit(60000), clock.now()),
+      provider: "anthropic",
+      model: "claude-sonnet-4-5",
+    });
+    await settle(clock);
+    expect(await entries.get(rateEntry)).toMatchObject({
+      state: "regressed",
+      count: 3,
+      regression: { after: "resolved" },
+    });
+    const audit = await (await openKnowledgeStore(stateDir))
+      .collection<{ id: string; action: string }>("audit_logs")
+      .find({});
+    expect(audit.map((record) => record.action)).toEqual(
+      expect.arrayContaining([
+        "config.load",
+        "kb.entry.created",
+        "kb.solution.add",
+        "kb.entry.resolve",
+        "kb.entry.status",
+      ]),
+    );
+  });
 });

@@ -8,16 +8,28 @@
  * received occurrences; on the hour, every entry whose status may have changed with time alone
  * (gone quiet) is recomputed too.
  */
-import { describeError, type PackService, type PackStartContext } from "@clawscope/kit";
+import { randomUUID } from "node:crypto";
+import {
+  describeError,
+  type PackRouteSpec,
+  type PackService,
+  type PackStartContext,
+  type PackToolSpec,
+  redactText,
+} from "@clawscope/kit";
 import { createAuditTrail, openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
 import type { KnowledgeBaseConfig } from "./config.js";
 import { type FailureObservation, toEventFailure, toTurnFailures } from "./domain/failure-signals.js";
 import { toFingerprint } from "./domain/fingerprint.js";
 import { compileFingerprintRules } from "./domain/fingerprint-rules.js";
 import type { IssueEntry } from "./domain/issue-entry.js";
+import type { KnowledgeSource } from "./domain/knowledge-answer.js";
 import { type Occurrence, toOccurrence } from "./domain/occurrence.js";
+import { answerKnowledgeRoute, KNOWLEDGE_BASE_PATH } from "./http/knowledge-routes.js";
+import { createKnowledgeView, type RecordedSolution } from "./knowledge-view.js";
 import { toCollections } from "./store/collections.js";
-import { createEntryRepository } from "./store/entry-repository.js";
+import { baselineOf, createEntryRepository, type EntryAction } from "./store/entry-repository.js";
+import { answerKnowledgeTool, KB_QUERY_TOOL } from "./tools/kb-query-tool.js";
 
 const HOUR_MS = 3_600_000;
 /** Seconds after each minute entries are recomputed: the pipeline has written the minute's occurrences. */
@@ -25,7 +37,10 @@ const RECOMPUTE_AT_MS = 10_000;
 /** Entries recomputed per minute at most; the rest wait for the next minute. */
 const MAX_RECOMPUTE_PER_RUN = 500;
 
-export const KNOWLEDGE_ROUTES: { path: string; match?: "prefix" }[] = [];
+export const KNOWLEDGE_ROUTES: PackRouteSpec[] = [
+  { path: KNOWLEDGE_BASE_PATH, match: "prefix", maxBodyBytes: 1024 * 1024 },
+];
+export const KNOWLEDGE_TOOLS: PackToolSpec[] = [KB_QUERY_TOOL];
 
 export async function startKnowledgeBase(
   context: PackStartContext<KnowledgeBaseConfig>,
@@ -40,17 +55,27 @@ export async function startKnowledgeBase(
     log: (level, message) => logger[level](message),
   });
   context.own(store, "store");
+  const audit = createAuditTrail(context, store, gateway.id, () => clock.now(), "kb-audit");
   const quietAfterMs = Math.round((config.quietAfterHours ?? 24) * HOUR_MS);
   const repository = createEntryRepository(store, {
     quietAfterMs,
     traceLinks: { ...(config.traceLinks ?? {}) },
     now: () => clock.now(),
+    onChange(entry, previous) {
+      if (!previous)
+        audit.record("analyzer", "kb.entry.created", "ok", { entry: entry.id, kind: entry.kind });
+      else if (previous.state !== entry.state)
+        audit.record("analyzer", "kb.entry.status", "ok", {
+          entry: entry.id,
+          from: previous.state,
+          to: entry.state,
+        });
+    },
   });
   const { rules, warnings } = compileFingerprintRules(
     Object.entries(config.fingerprintRules ?? {}).map(([id, rule]) => ({ id, ...rule })),
   );
   for (const warning of warnings) logger.warn(warning);
-  const audit = createAuditTrail(context, store, gateway.id, () => clock.now(), "kb-audit");
   audit.record("gateway", "config.load", "ok", { rules: rules.length });
 
   /** Entries with occurrences written since their last recompute. */
@@ -88,10 +113,29 @@ export async function startKnowledgeBase(
       recomputed += 1;
     }
   };
+  const view = createKnowledgeView(store, () => clock.now());
+  const source = (): KnowledgeSource => {
+    const snapshot = view.current();
+    return {
+      ...snapshot,
+      search: (text, limit) => snapshot.index.search(text, limit),
+      runbookFor: view.runbookFor,
+    };
+  };
+  const refreshView = async () => {
+    try {
+      await view.refresh();
+    } catch (error) {
+      lastRecomputeError = describeError(error);
+    }
+  };
   context.schedule("kb-recompute", { every: "minute", at: RECOMPUTE_AT_MS }, async (run) => {
-    if (run.signal.aborted || dirty.size === 0) return;
+    if (run.signal.aborted) return;
+    // every gateway of a fleet reads what the others wrote, even in a minute without its own failures
+    if (dirty.size === 0) return refreshView();
     try {
       await recompute([...dirty]);
+      await view.refresh();
       lastRecomputeError = undefined;
     } catch (error) {
       // the entries stay dirty: the next minute tries again
@@ -112,6 +156,50 @@ export async function startKnowledgeBase(
         .map((entry) => entry.id),
     );
   });
+
+  const solutions = store.collection<RecordedSolution>("kb_solutions");
+  const addSolution = async (entry: string, text: string, author: string) => {
+    const ts = clock.now();
+    const solution: RecordedSolution = {
+      id: randomUUID(),
+      entry,
+      ts,
+      author: redactText(author).slice(0, 200),
+      text: redactText(text).slice(0, 4_000),
+      source: "operator",
+    };
+    await solutions.upsert([solution]);
+    audit.record(solution.author, "kb.solution.add", "ok", { entry });
+    await view.refresh();
+  };
+  const act = async (entry: string, action: EntryAction["action"], actor: string, into?: string) => {
+    const ts = clock.now();
+    const record: EntryAction = {
+      id: randomUUID(),
+      ts,
+      entry,
+      action,
+      actor: redactText(actor).slice(0, 200),
+      ...(into ? { into } : {}),
+      ...(action === "archive" ? { baselinePerHour: baselineOf(view.current().byId.get(entry), ts) } : {}),
+    };
+    await repository.actions.upsert([record]);
+    audit.record(record.actor, `kb.entry.${action}`, "ok", { entry, ...(into ? { into } : {}) });
+    await repository.recompute(entry);
+    if (into) await repository.recompute(into);
+    await view.refresh();
+  };
+  context.registerHttpRoute(KNOWLEDGE_BASE_PATH, (request) =>
+    answerKnowledgeRoute(request, {
+      source,
+      now: () => clock.now(),
+      networkStats: () => ({ nodes: 0, links: 0, density: 0, components: 0, central: [] }),
+      addSolution,
+      act,
+    }),
+  );
+  context.registerTool(KB_QUERY_TOOL.name, (params) => answerKnowledgeTool(source(), params));
+  await refreshView();
 
   return {
     onTurn(turn) {

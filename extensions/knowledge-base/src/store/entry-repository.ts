@@ -39,6 +39,8 @@ export interface EntryRepositorySettings {
   quietAfterMs: number;
   traceLinks: Readonly<Record<string, string | undefined>>;
   now: () => number;
+  /** Called after an entry was written: `previous` is undefined when it was created. */
+  onChange?: (entry: IssueEntry, previous: IssueEntry | undefined) => void;
 }
 
 export interface EntryRepository {
@@ -208,6 +210,9 @@ export function createEntryRepository(store: Store, settings: EntryRepositorySet
       if (decision.archivedAt !== undefined) entry.archivedAt = decision.archivedAt;
       if (decision.mergedInto !== undefined) entry.mergedInto = decision.mergedInto;
       await entries.upsert([entry]);
+      try {
+        settings.onChange?.(entry, previous);
+      } catch {}
       return entry;
     },
   };
