@@ -60,6 +60,18 @@ export const configDefinition = defineConfig({
       },
     }),
   }),
+  alertWebhook: field.object({
+    description:
+      "Alertmanager's webhook receiver on the gateway's port, `POST /webhook/alerts`: firing and resolved alerts are stored (48 hours) and linked to issue entries. Closed until `token` is set.",
+    fields: {
+      token: field.secret({
+        description:
+          "The bearer token Alertmanager sends (its receiver's `http_config.authorization.credentials`); never the gateway's token. At least 16 characters.",
+        env: ["CLAWSCOPE_ALERTMANAGER_TOKEN"],
+        minLength: 16,
+      }),
+    },
+  }),
   traceLinks: field.object({
     description:
       "Where an issue's example traces open: URL templates with `{traceId}`, `{turnId}` and `{gateway}`, e.g. Langfuse `https://cloud.langfuse.com/project/<project>/traces/{traceId}`.",

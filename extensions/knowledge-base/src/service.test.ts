@@ -13,6 +13,7 @@ import {
   buildTurnEvents,
   createFakeHost,
   createManualClock,
+  FAKE_GATEWAY_TOKEN,
   type FakeHost,
   type ManualClock,
   type TurnSpec,
@@ -23,6 +24,7 @@ import {
   waitForDiagnosticEventsDrained,
 } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterEach, describe, expect, it } from "vitest";
+import type { AlertRecord } from "./domain/alert.js";
 import type { IssueEntry } from "./domain/issue-entry.js";
 import type { Occurrence } from "./domain/occurrence.js";
 import { createKnowledgeBasePluginSpec } from "./plugin-spec.js";
@@ -334,5 +336,85 @@ describe("clawscope-knowledge-base service", () => {
         "kb.entry.status",
       ]),
     );
+  });
+
+  it("stores Alertmanager's alerts once, firing then resolved, linked to the issues they are about; 401 without its token", async () => {
+    const clock = createManualClock(START);
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-kb-alerts-"));
+    const token = "am-webhook-token-0123456789";
+    const host = await startGateway(clock, stateDir, { alertWebhook: { token } });
+    await replayTurn(
+      host,
+      providerFailure("al1", "503 That model is currently overloaded with other requests.", START),
+    );
+    await settle(clock);
+    const alert = (status: "firing" | "resolved") => ({
+      version: "4",
+      groupKey: '{}:{alertname="ClawscopeProviderErrors"}',
+      truncatedAlerts: 0,
+      status,
+      receiver: "clawscope-kb",
+      groupLabels: { alertname: "ClawscopeProviderErrors" },
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: "http://127.0.0.1:9093",
+      alerts: [
+        {
+          status,
+          labels: {
+            alertname: "ClawscopeProviderErrors",
+            severity: "warning",
+            provider: "openai",
+            model: "gpt-4o",
+          },
+          annotations: { summary: "Provider errors above 5% for openai/gpt-4o" },
+          startsAt: "2026-12-05T08:00:00.000Z",
+          endsAt: status === "resolved" ? "2026-12-05T08:30:00.000Z" : "0001-01-01T00:00:00Z",
+          generatorURL: "http://127.0.0.1:9090/graph?g0.expr=x",
+          fingerprint: "1a2b3c4d5e6f7a8b",
+        },
+      ],
+    });
+    const send = (body: unknown, authorization?: string) =>
+      host.callRoute("/webhook/alerts", {
+        method: "POST",
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+        anonymous: true,
+      });
+    expect((await send(alert("firing"))).status).toBe(401);
+    expect((await send(alert("firing"), "Bearer wrong-token-0123456789xx")).status).toBe(401);
+    expect((await send(alert("firing"), `Bearer ${FAKE_GATEWAY_TOKEN}`)).status).toBe(401);
+    const malformed = await send({ version: "4", alerts: [{ status: "firing" }] }, `Bearer ${token}`);
+    expect(malformed.status).toBe(400);
+    expect((malformed.json as { error: string }).error).toMatch(/^alerts\[0\]\.labels/);
+    expect((await send("{oops", `Bearer ${token}`)).status).toBe(400);
+    await settle(clock);
+    const alerts = (await openKnowledgeStore(stateDir)).collection<AlertRecord>("alerts");
+    expect(await alerts.count()).toBe(0);
+
+    expect((await send(alert("firing"), `Bearer ${token}`)).status).toBe(200);
+    expect((await send(alert("firing"), `Bearer ${token}`)).status).toBe(200);
+    await settle(clock);
+    const [firing, ...others] = await alerts.find({});
+    expect(others).toHaveLength(0);
+    expect(firing).toMatchObject({
+      name: "ClawscopeProviderErrors",
+      status: "firing",
+      entries: [expect.any(String)],
+    });
+    const entries = (await openKnowledgeStore(stateDir)).collection<IssueEntry>("knowledge_base");
+    expect((await entries.get(firing?.entries[0] ?? ""))?.message).toContain("overloaded");
+    // the alert is an issue of its own too, counted once for its firing
+    const alertEntries = (await entries.find({})).filter((entry) => entry.kind === "alert");
+    expect(alertEntries).toEqual([
+      expect.objectContaining({ count: 1, category: "ClawscopeProviderErrors" }),
+    ]);
+
+    expect((await send(alert("resolved"), `Bearer ${token}`)).status).toBe(200);
+    await settle(clock);
+    expect(await alerts.find({})).toEqual([
+      expect.objectContaining({ status: "resolved", endsAt: Date.parse("2026-12-05T08:30:00.000Z") }),
+    ]);
   });
 });

@@ -19,12 +19,14 @@ import {
 } from "@clawscope/kit";
 import { createAuditTrail, openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
 import type { KnowledgeBaseConfig } from "./config.js";
+import { type AlertRecord, toAlertFailure } from "./domain/alert.js";
 import { type FailureObservation, toEventFailure, toTurnFailures } from "./domain/failure-signals.js";
 import { toFingerprint } from "./domain/fingerprint.js";
 import { compileFingerprintRules } from "./domain/fingerprint-rules.js";
 import type { IssueEntry } from "./domain/issue-entry.js";
 import type { KnowledgeSource } from "./domain/knowledge-answer.js";
 import { type Occurrence, toOccurrence } from "./domain/occurrence.js";
+import { ALERT_WEBHOOK_PATH, answerAlertWebhook } from "./http/alert-webhook.js";
 import { answerKnowledgeRoute, KNOWLEDGE_BASE_PATH } from "./http/knowledge-routes.js";
 import { createKnowledgeView, type RecordedSolution } from "./knowledge-view.js";
 import { toCollections } from "./store/collections.js";
@@ -39,6 +41,8 @@ const MAX_RECOMPUTE_PER_RUN = 500;
 
 export const KNOWLEDGE_ROUTES: PackRouteSpec[] = [
   { path: KNOWLEDGE_BASE_PATH, match: "prefix", maxBodyBytes: 1024 * 1024 },
+  // Alertmanager authenticates with its own token, checked by the handler
+  { path: ALERT_WEBHOOK_PATH, auth: "plugin", maxBodyBytes: 4 * 1024 * 1024 },
 ];
 export const KNOWLEDGE_TOOLS: PackToolSpec[] = [KB_QUERY_TOOL];
 
@@ -198,6 +202,27 @@ export async function startKnowledgeBase(
       act,
     }),
   );
+  const alertPipeline = context.createPipeline<AlertRecord>("kb-alerts", {
+    send: toStoreSend(store.collection<AlertRecord>("alerts")),
+  });
+  let alertsReceived = 0;
+  context.registerHttpRoute(ALERT_WEBHOOK_PATH, (request) =>
+    answerAlertWebhook(request, {
+      token: config.alertWebhook?.token,
+      now: () => clock.now(),
+      accept(alerts) {
+        const active = view
+          .current()
+          .entries.filter((entry) => entry.state === "open" || entry.state === "regressed");
+        for (const alert of alerts) {
+          alertsReceived += 1;
+          alert.entries = linkedEntries(alert, active);
+          alertPipeline.enqueue(alert.id, alert);
+          if (alert.status === "firing") observe(toAlertFailure(alert));
+        }
+      },
+    }),
+  );
   context.registerTool(KB_QUERY_TOOL.name, (params) => answerKnowledgeTool(source(), params));
   await refreshView();
 
@@ -213,8 +238,27 @@ export async function startKnowledgeBase(
       store: store.kind,
       observed,
       recomputed,
+      alertsReceived,
       pendingEntries: dirty.size,
       ...(lastRecomputeError ? { lastRecomputeError } : {}),
     }),
   };
+}
+
+/** The active entries an alert is about: the same provider, model, tool or agent as its labels. */
+function linkedEntries(alert: AlertRecord, active: readonly IssueEntry[]): string[] {
+  const { provider, model, tool, agent } = alert.labels;
+  if (!provider && !model && !tool && !agent) return [];
+  return active
+    .filter(
+      (entry) =>
+        entry.kind !== "alert" &&
+        (provider === undefined || entry.provider === provider) &&
+        (model === undefined || entry.model === model || model in entry.affected.models) &&
+        (tool === undefined || entry.tool === tool) &&
+        (agent === undefined || agent in entry.affected.agents),
+    )
+    .sort((left, right) => right.lastSeen - left.lastSeen)
+    .slice(0, 20)
+    .map((entry) => entry.id);
 }

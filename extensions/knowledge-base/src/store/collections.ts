@@ -22,6 +22,8 @@ export function toCollections(occurrenceRetentionDays: number): CollectionSpec[]
     { name: "kb_actions", timeField: "ts", indexes: [["entry", "ts"], ["into"]] },
     // solutions operators recorded on an entry, with author and time
     { name: "kb_solutions", timeField: "ts", indexes: [["entry", "ts"]] },
+    // Alertmanager's alerts received on the webhook, by fingerprint and start (48 hours by default)
+    { name: "alerts", timeField: "ts", indexes: [["fingerprint"], ["name", "ts"]], retentionMs: 2 * DAY_MS },
     {
       name: "audit_logs",
       timeField: "ts",

@@ -35,8 +35,12 @@ export interface PackHttpRequest {
   /** The path without the query. */
   path: string;
   query: URLSearchParams;
+  /** Without `authorization` and `cookie`, except on `auth: "plugin"` routes, which check them. */
   headers: Record<string, string | undefined>;
-  /** The body parsed as JSON when it was sent as JSON, else its text; undefined when empty. */
+  /**
+   * The body parsed as JSON when it was sent as JSON, else its text; undefined when empty. Invalid
+   * JSON gets 400 before the handler, except on `auth: "plugin"` routes, which get the text.
+   */
   body: unknown;
 }
 
@@ -167,15 +171,20 @@ export async function serveRoute(
         try {
           body = JSON.parse(read.text);
         } catch {
-          send(response, { status: 400, json: { error: "request body is not valid JSON" } });
-          return true;
+          // a route that authenticates its callers itself must answer 401 before judging the body
+          if (route.auth === "plugin") body = read.text;
+          else {
+            send(response, { status: 400, json: { error: "request body is not valid JSON" } });
+            return true;
+          }
         }
       } else body = read.text;
     }
     const headers: Record<string, string | undefined> = {};
     for (const [key, value] of Object.entries(request.headers)) {
-      // the caller's credentials are the host's business, never the handler's
-      if (key === "authorization" || key === "cookie") continue;
+      // the caller's credentials are the host's business, never the handler's, unless the route
+      // authenticates its callers itself (`auth: "plugin"`)
+      if (key === "cookie" || (key === "authorization" && route.auth !== "plugin")) continue;
       headers[key] = Array.isArray(value) ? value.join(", ") : value;
     }
     const answer = await handler({
