@@ -260,10 +260,28 @@ describe("clawscope-knowledge-base service", () => {
     ).toBe(400);
     expect((await host.callRoute("/api/knowledge/summary", { anonymous: true })).status).toBe(401);
 
+    // the concept graph is rebuilt every 5 minutes from every gateway's co-occurrence counts
+    await clock.advance(6 * MINUTE_MS);
+    const graphQuery = (await post({ query: "what goes wrong with claude-sonnet-4-5" })).json as {
+      results: { entries: { id: string }[]; concepts: { id: string; neighbours: { id: string }[] }[] };
+    };
+    expect(graphQuery.results.concepts[0]?.id).toBe("model:claude-sonnet-4-5");
+    expect(graphQuery.results.concepts[0]?.neighbours.map((neighbour) => neighbour.id)).toContain(
+      `issue:${results.results.entries[0]?.id}`,
+    );
+    // the issue linked to the model the query names comes first
+    expect(graphQuery.results.entries[0]?.id).toBe(results.results.entries[0]?.id);
     const summary = (await host.callRoute("/api/knowledge/summary")).json as {
       stats: { entries: number };
       topIssues: unknown[];
+      networkStats: { nodes: number; links: number; density: number; components: number; central: unknown[] };
     };
+    expect(summary.networkStats.nodes).toBeGreaterThanOrEqual(8);
+    expect(summary.networkStats.links).toBeGreaterThan(0);
+    expect(summary.networkStats.central.length).toBeGreaterThan(0);
+    expect(await (await openKnowledgeStore(stateDir)).collection("concept_links").count()).toBe(
+      summary.networkStats.links,
+    );
     expect(summary.stats.entries).toBe(2);
     expect(summary.topIssues).toHaveLength(2);
     const markdown = await host.callRoute("/api/knowledge/export?format=markdown");

@@ -18,8 +18,16 @@ import {
   redactText,
 } from "@clawscope/kit";
 import { createAuditTrail, openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
+import { createConceptRecorder } from "./concept-recorder.js";
 import type { KnowledgeBaseConfig } from "./config.js";
 import { type AlertRecord, toAlertFailure } from "./domain/alert.js";
+import {
+  type Concept,
+  type ConceptCounts,
+  type ConceptLink,
+  conceptId,
+  toConceptGraph,
+} from "./domain/concept-graph.js";
 import { type FailureObservation, toEventFailure, toTurnFailures } from "./domain/failure-signals.js";
 import { toFingerprint } from "./domain/fingerprint.js";
 import { compileFingerprintRules } from "./domain/fingerprint-rules.js";
@@ -38,6 +46,11 @@ const HOUR_MS = 3_600_000;
 const RECOMPUTE_AT_MS = 10_000;
 /** Entries recomputed per minute at most; the rest wait for the next minute. */
 const MAX_RECOMPUTE_PER_RUN = 500;
+/** The concept graph covers the last 30 days and is rebuilt every 5 minutes. */
+const GRAPH_WINDOW_MS = 30 * 86_400_000;
+const GRAPH_EVERY_MS = 5 * 60_000;
+const MAX_STORED_CONCEPTS = 5_000;
+const MAX_STORED_LINKS = 20_000;
 
 export const KNOWLEDGE_ROUTES: PackRouteSpec[] = [
   { path: KNOWLEDGE_BASE_PATH, match: "prefix", maxBodyBytes: 1024 * 1024 },
@@ -101,8 +114,34 @@ export async function startKnowledgeBase(
     const occurrence = toOccurrence(shifted, fingerprint, fingerprint.hash, gateway.id, context.hashId);
     observed += 1;
     pipeline.enqueue(occurrence.id, occurrence);
+    return occurrence;
   };
 
+  const concepts = createConceptRecorder(gateway.id);
+  const conceptPipeline = context.createPipeline<ConceptCounts>("kb-concepts", {
+    send: toStoreSend(store.collection<ConceptCounts>("concept_counts")),
+  });
+  let graph: ReturnType<typeof toConceptGraph> = toConceptGraph([]);
+  let graphAt = Number.NEGATIVE_INFINITY;
+  /** Rebuilds the graph from every gateway's counts of the last 30 days, and stores it. */
+  const rebuildGraph = async () => {
+    const now = clock.now();
+    const documents = await store
+      .collection<ConceptCounts>("concept_counts")
+      .find({ from: now - GRAPH_WINDOW_MS });
+    graph = toConceptGraph(documents);
+    graphAt = now;
+    await store
+      .collection<Concept & { computedAt: number; ts: number }>("concepts")
+      .upsert(
+        graph.concepts
+          .slice(0, MAX_STORED_CONCEPTS)
+          .map((concept) => ({ ...concept, computedAt: now, ts: now })),
+      );
+    await store
+      .collection<ConceptLink & { computedAt: number; ts: number }>("concept_links")
+      .upsert(graph.links.slice(0, MAX_STORED_LINKS).map((link) => ({ ...link, computedAt: now, ts: now })));
+  };
   let recomputed = 0;
   let lastRecomputeError: string | undefined;
   const recompute = async (ids: Iterable<string>) => {
@@ -123,6 +162,7 @@ export async function startKnowledgeBase(
     return {
       ...snapshot,
       search: (text, limit) => snapshot.index.search(text, limit),
+      graph,
       runbookFor: view.runbookFor,
     };
   };
@@ -133,6 +173,11 @@ export async function startKnowledgeBase(
       lastRecomputeError = describeError(error);
     }
   };
+  context.schedule("kb-concepts", { every: "minute", at: RECOMPUTE_AT_MS / 2 }, async (run) => {
+    if (run.signal.aborted) return;
+    for (const document of concepts.takeChanged()) conceptPipeline.enqueue(document.id, document);
+    if (clock.now() - graphAt >= GRAPH_EVERY_MS) await rebuildGraph();
+  });
   context.schedule("kb-recompute", { every: "minute", at: RECOMPUTE_AT_MS }, async (run) => {
     if (run.signal.aborted) return;
     // every gateway of a fleet reads what the others wrote, even in a minute without its own failures
@@ -197,7 +242,7 @@ export async function startKnowledgeBase(
     answerKnowledgeRoute(request, {
       source,
       now: () => clock.now(),
-      networkStats: () => ({ nodes: 0, links: 0, density: 0, components: 0, central: [] }),
+      networkStats: () => graph.stats,
       addSolution,
       act,
     }),
@@ -218,7 +263,19 @@ export async function startKnowledgeBase(
           alertsReceived += 1;
           alert.entries = linkedEntries(alert, active);
           alertPipeline.enqueue(alert.id, alert);
-          if (alert.status === "firing") observe(toAlertFailure(alert));
+          if (alert.status !== "firing") continue;
+          const occurrence = observe(toAlertFailure(alert));
+          concepts.addNodes(
+            [
+              conceptId("alert", alert.name),
+              conceptId("issue", occurrence.entry),
+              ...alert.entries.map((entry) => conceptId("issue", entry)),
+              ...(alert.labels.provider ? [conceptId("provider", alert.labels.provider)] : []),
+              ...(alert.labels.model ? [conceptId("model", alert.labels.model)] : []),
+              ...(alert.labels.tool ? [conceptId("tool", alert.labels.tool)] : []),
+            ],
+            occurrence.ts,
+          );
         }
       },
     }),
@@ -228,11 +285,21 @@ export async function startKnowledgeBase(
 
   return {
     onTurn(turn) {
-      for (const observation of toTurnFailures(turn)) observe(observation);
+      const occurrences = toTurnFailures(turn).map(observe);
+      concepts.addTurn(turn, occurrences, turn.endedAt + (clock.now() - Date.now()));
     },
     onEvent(event) {
       const observation = toEventFailure(event);
-      if (observation) observe(observation);
+      if (!observation) return;
+      const occurrence = observe(observation);
+      concepts.addNodes(
+        [
+          conceptId("issue", occurrence.entry),
+          ...(occurrence.tool ? [conceptId("tool", occurrence.tool)] : []),
+          ...(occurrence.category ? [conceptId("category", occurrence.category)] : []),
+        ],
+        occurrence.ts,
+      );
     },
     status: () => ({
       store: store.kind,

@@ -2,6 +2,8 @@
  * Answers to the knowledge base's readers, from one in-memory snapshot: a ranked query, the
  * summary, and the export. Pure: plain data in, plain data out.
  */
+import { tokenize } from "./bm25.js";
+import { type Concept, type ConceptLink, neighboursOf } from "./concept-graph.js";
 import type { IssueEntry } from "./issue-entry.js";
 import {
   type KnowledgeQuery,
@@ -23,7 +25,12 @@ export interface KnowledgeSource {
   search: (text: string, limit: number) => { id: string; score: number }[];
   runbookFor: (entry: IssueEntry) => RunbookItem[];
   loadedAt: number;
+  /** The concept graph, for the query's neighbourhood. */
+  graph?: { concepts: readonly Concept[]; links: readonly ConceptLink[] };
 }
+
+/** How much an issue linked to a concept the query names gains, per unit of the link's NPMI. */
+const NEIGHBOURHOOD_BOOST = 2;
 
 const DAY_MS = 86_400_000;
 
@@ -50,22 +57,36 @@ export function solutionsOf(source: KnowledgeSource, entry: IssueEntry): Solutio
 
 /** `POST /api/knowledge/query`: entries ranked by BM25, filtered, with their solutions and sources. */
 export function answerKnowledgeQuery(source: KnowledgeSource, query: KnowledgeQuery) {
+  // the concepts the query names (a model, a tool, an agent...) and the issues linked to them
+  const named = namedConcepts(source.graph?.concepts ?? [], query.text);
+  const boost = new Map<string, number>();
+  for (const concept of named) {
+    for (const neighbour of neighboursOf(source.graph?.links ?? [], concept.id, 50)) {
+      if (!neighbour.id.startsWith("issue:")) continue;
+      const id = neighbour.id.slice("issue:".length);
+      boost.set(id, Math.max(boost.get(id) ?? 0, neighbour.npmi * NEIGHBOURHOOD_BOOST));
+    }
+  }
+  const scores = new Map<string, number>();
+  for (const { id, score } of source.search(query.text, Math.max(query.limit * 20, 200)))
+    scores.set(id, score);
+  for (const [id, extra] of boost) scores.set(id, (scores.get(id) ?? 0) + extra);
   // rank over everything, then filter: filters narrow, they do not change relevance
-  const ranked = source
-    .search(query.text, Math.max(query.limit * 20, 200))
-    .map(({ id, score }) => ({ entry: source.byId.get(id), score }))
+  const ranked = [...scores]
+    .sort((left, right) => right[1] - left[1] || left[0].localeCompare(right[0]))
+    .map(([id, score]) => ({ entry: source.byId.get(id), score }))
     .filter((item): item is { entry: IssueEntry; score: number } => item.entry !== undefined)
     .filter((item) => matchesFilters(item.entry, query.filters))
     .slice(0, query.limit);
   const entries = ranked.map(({ entry, score }) => toEntrySummary(entry, score));
   const solutions = ranked.flatMap(({ entry }) => solutionsOf(source, entry).slice(0, 4));
-  const concepts = [
-    ...new Set(
-      ranked.flatMap(({ entry }) =>
-        [entry.provider, entry.model, entry.tool, entry.category].filter(Boolean),
-      ),
-    ),
-  ].map((name) => ({ name: String(name) }));
+  const concepts = named.slice(0, 10).map((concept) => ({
+    id: concept.id,
+    type: concept.type,
+    name: concept.name,
+    count: concept.count,
+    neighbours: neighboursOf(source.graph?.links ?? [], concept.id, 8),
+  }));
   return {
     success: true,
     results: { entries, concepts, solutions },
@@ -133,4 +154,15 @@ export function toKnowledgeExport(source: KnowledgeSource, now: number) {
       solutions: solutionsOf(source, entry),
     })),
   };
+}
+
+/** The concepts a query names: a token equal to a concept's name, or a longer name inside the text. */
+function namedConcepts(concepts: readonly Concept[], text: string): Concept[] {
+  const lower = text.toLowerCase();
+  const tokens = new Set(tokenize(text));
+  return concepts.filter((concept) => {
+    if (concept.type === "issue") return false;
+    const name = concept.name.toLowerCase();
+    return tokens.has(name) || (name.length >= 4 && lower.includes(name));
+  });
 }

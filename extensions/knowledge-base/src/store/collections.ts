@@ -22,6 +22,10 @@ export function toCollections(occurrenceRetentionDays: number): CollectionSpec[]
     { name: "kb_actions", timeField: "ts", indexes: [["entry", "ts"], ["into"]] },
     // solutions operators recorded on an entry, with author and time
     { name: "kb_solutions", timeField: "ts", indexes: [["entry", "ts"]] },
+    // co-occurrence counts per gateway, hour and process; the concept graph is derived from them
+    { name: "concept_counts", timeField: "ts", indexes: [["gateway", "ts"]], retentionMs: 31 * DAY_MS },
+    { name: "concepts", timeField: "ts", indexes: [["type"]], retentionMs: 2 * DAY_MS },
+    { name: "concept_links", timeField: "ts", indexes: [["source"], ["target"]], retentionMs: 2 * DAY_MS },
     // Alertmanager's alerts received on the webhook, by fingerprint and start (48 hours by default)
     { name: "alerts", timeField: "ts", indexes: [["fingerprint"], ["name", "ts"]], retentionMs: 2 * DAY_MS },
     {
