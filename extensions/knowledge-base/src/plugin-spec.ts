@@ -1,4 +1,5 @@
 import type { PackPluginSpec } from "@clawscope/kit";
+import { KB_COMMANDS } from "./cli/kb-commands.js";
 import { configDefinition } from "./config.js";
 import { FAILURE_EVENT_TYPES } from "./domain/failure-signals.js";
 import { KNOWLEDGE_ROUTES, KNOWLEDGE_TOOLS, startKnowledgeBase } from "./service.js";
@@ -14,6 +15,7 @@ export function createKnowledgeBasePluginSpec(): PackPluginSpec<typeof configDef
     eventTypes: FAILURE_EVENT_TYPES,
     routes: KNOWLEDGE_ROUTES,
     tools: KNOWLEDGE_TOOLS,
+    commands: KB_COMMANDS,
     start: startKnowledgeBase,
   };
 }

@@ -279,6 +279,10 @@ describe("clawscope-knowledge-base service", () => {
     expect(summary.networkStats.nodes).toBeGreaterThanOrEqual(8);
     expect(summary.networkStats.links).toBeGreaterThan(0);
     expect(summary.networkStats.central.length).toBeGreaterThan(0);
+    const metrics = await host.callRoute("/api/knowledge-metrics");
+    expect(metrics.body).toContain('clawscope_kb_issues{clawscope_issue_state="open"} 2');
+    expect(metrics.body).toMatch(/^clawscope_kb_new_issues 2$/m);
+    expect((await host.callRoute("/api/knowledge-metrics", { anonymous: true })).status).toBe(401);
     expect(await (await openKnowledgeStore(stateDir)).collection("concept_links").count()).toBe(
       summary.networkStats.links,
     );

@@ -15,7 +15,9 @@ import {
   type PackService,
   type PackStartContext,
   type PackToolSpec,
+  publishPackGauges,
   redactText,
+  toPrometheusText,
 } from "@clawscope/kit";
 import { createAuditTrail, openStore, toStoreOptions, toStoreSend } from "@clawscope/store";
 import { createConceptRecorder } from "./concept-recorder.js";
@@ -37,6 +39,7 @@ import { type Occurrence, toOccurrence } from "./domain/occurrence.js";
 import { ALERT_WEBHOOK_PATH, answerAlertWebhook } from "./http/alert-webhook.js";
 import { answerKnowledgeRoute, KNOWLEDGE_BASE_PATH } from "./http/knowledge-routes.js";
 import { createKnowledgeView, type RecordedSolution } from "./knowledge-view.js";
+import { toKnowledgeGauges } from "./mapping/to-gauges.js";
 import { toCollections } from "./store/collections.js";
 import { baselineOf, createEntryRepository, type EntryAction } from "./store/entry-repository.js";
 import { answerKnowledgeTool, KB_QUERY_TOOL } from "./tools/kb-query-tool.js";
@@ -54,6 +57,7 @@ const MAX_STORED_LINKS = 20_000;
 
 export const KNOWLEDGE_ROUTES: PackRouteSpec[] = [
   { path: KNOWLEDGE_BASE_PATH, match: "prefix", maxBodyBytes: 1024 * 1024 },
+  { path: "/api/knowledge-metrics" },
   // Alertmanager authenticates with its own token, checked by the handler
   { path: ALERT_WEBHOOK_PATH, auth: "plugin", maxBodyBytes: 4 * 1024 * 1024 },
 ];
@@ -279,6 +283,13 @@ export async function startKnowledgeBase(
         }
       },
     }),
+  );
+  const readGauges = () => toKnowledgeGauges(view.current().entries, clock.now());
+  context.own({ close: publishPackGauges(context.pluginId, readGauges) }, "published gauges");
+  context.registerHttpRoute("/api/knowledge-metrics", (request) =>
+    request.method === "GET"
+      ? { text: toPrometheusText(readGauges()), contentType: "text/plain; version=0.0.4; charset=utf-8" }
+      : { status: 405, json: { error: "method not allowed: use GET" } },
   );
   context.registerTool(KB_QUERY_TOOL.name, (params) => answerKnowledgeTool(source(), params));
   await refreshView();

@@ -1,7 +1,8 @@
 /**
  * Figures one extension computes and another exports: the memory's budget burn, anomaly counts and
- * last snapshot and consolidation times, which `clawscope-otel` exports as OTLP gauges when it runs,
- * and which the memory also serves in Prometheus's text format when it does not. The definitions
+ * last snapshot and consolidation times, and the knowledge base's issue counts, which
+ * `clawscope-otel` exports as OTLP gauges when it runs, and which each extension also serves in
+ * Prometheus's text format when it does not. The definitions
  * (names, units, labels) live here because both extensions use them and neither imports the other;
  * the readings pass through `globalThis`, which every copy of the kit in the process shares.
  */
@@ -69,6 +70,29 @@ export const PACK_GAUGES = {
     unit: "{unix_seconds}",
     description:
       "When the latest daily consolidation of the fleet was written (Unix seconds), by any gateway.",
+    labels: [],
+  },
+  kbIssues: {
+    name: "clawscope.kb.issues",
+    prometheusName: "clawscope_kb_issues",
+    unit: "{issue}",
+    description:
+      "Issue entries in the knowledge base, by state (open, quiet, regressed, resolved, archived), fleet-wide.",
+    labels: ["clawscope.issue.state"],
+  },
+  kbNewIssues: {
+    name: "clawscope.kb.new_issues",
+    prometheusName: "clawscope_kb_new_issues",
+    unit: "{issue}",
+    description: "Issue entries first seen in the last hour, fleet-wide.",
+    labels: [],
+  },
+  kbRegressions: {
+    name: "clawscope.kb.regressions",
+    prometheusName: "clawscope_kb_regressions",
+    unit: "{issue}",
+    description:
+      "Issue entries that regressed in the last hour (back after quiet, resolve or archive), fleet-wide.",
     labels: [],
   },
 } as const satisfies Record<string, PackGaugeDefinition>;

@@ -23,6 +23,8 @@ export interface PackCommandSpec<Config = unknown> {
   description: string;
   /** Commander flags (`--date <date>`) with their help; `--json` and `--state-dir` are always there. */
   options?: readonly { flags: string; description: string }[];
+  /** Positional arguments in commander's syntax (`<action> [words...]`); they reach `context.args`. */
+  arguments?: string;
   /** Does the work and prints with `context.print`; a throw prints one `error:` line and exits 1. */
   run: (context: PackCommandContext<Config>) => Promise<void>;
 }
@@ -37,6 +39,8 @@ export interface PackCommandContext<Config = unknown> {
   gateway: GatewayIdentity;
   json: boolean;
   print: (text: string) => void;
+  /** The positional arguments the spec declared, flattened (a variadic one spreads). */
+  args: string[];
 }
 
 interface Contribution {
@@ -100,12 +104,21 @@ function addCommands(parent: CommandLike, contribution: Contribution): void {
   for (const spec of contribution.commands) {
     if (parent.commands?.some((existing) => existing.name() === spec.name)) continue;
     let command = parent
-      .command(spec.name)
+      .command(spec.arguments ? `${spec.name} ${spec.arguments}` : spec.name)
       .description(spec.description)
       .option("--json", "print JSON")
       .option("--state-dir <dir>", "OpenClaw state dir (default: $OPENCLAW_STATE_DIR or ~/.openclaw)");
     for (const option of spec.options ?? []) command = command.option(option.flags, option.description);
-    command.action(async (options: Record<string, unknown>) => {
+    command.action(async (...received: unknown[]) => {
+      // commander passes the declared arguments, then the options, then the command itself
+      const options = (spec.arguments ? received.at(-2) : received[0]) as Record<string, unknown>;
+      const args = spec.arguments
+        ? received
+            .slice(0, -2)
+            .flatMap((value) =>
+              Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)],
+            )
+        : [];
       const print = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
       try {
         const hostStateDir =
@@ -130,6 +143,7 @@ function addCommands(parent: CommandLike, contribution: Contribution): void {
           ),
           json: options.json === true,
           print,
+          args,
         });
       } catch (error) {
         process.stderr.write(`error: ${contribution.pluginId} ${spec.name}: ${describeError(error)}\n`);
@@ -144,5 +158,5 @@ interface CommandLike {
   command: (name: string) => CommandLike;
   description: (text: string) => CommandLike;
   option: (flags: string, description: string) => CommandLike;
-  action: (handler: (options: Record<string, unknown>) => Promise<void>) => CommandLike;
+  action: (handler: (...received: unknown[]) => Promise<void>) => CommandLike;
 }
