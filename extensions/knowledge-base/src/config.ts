@@ -74,7 +74,7 @@ export const configDefinition = defineConfig({
   }),
   traceLinks: field.object({
     description:
-      "Where an issue's example traces open: URL templates with `{traceId}`, `{turnId}` and `{gateway}`, e.g. Langfuse `https://cloud.langfuse.com/project/<project>/traces/{traceId}`.",
+      "Where an issue's example traces open: URL templates with `{langfuseTraceId}`, `{mlflowTraceId}`, `{otelTraceId}` (the ids clawscope-langfuse, -mlflow and -otel gave the turn), `{traceId}` (the host's), `{turnId}` and `{gateway}`, e.g. `https://cloud.langfuse.com/project/<project>/traces/{langfuseTraceId}`.",
     fields: {
       langfuse: field.string({ description: "A Langfuse trace page.", maxLength: 1_000 }),
       mlflow: field.string({ description: "An MLflow trace (or run) page.", maxLength: 1_000 }),

@@ -13,6 +13,7 @@
  * Pure: the repository gathers the figures from the store and writes what this returns.
  */
 
+import { toTurnTraceId } from "@clawscope/kit/otlp";
 import type { FailureKind } from "./fingerprint.js";
 
 export type EntryStatus = "open" | "quiet" | "regressed" | "resolved" | "archived" | "merged";
@@ -185,19 +186,43 @@ export function toTrend(hourly: readonly [number, number][], now: number): Entry
   return "steady";
 }
 
-/** Fills a trace-link template's `{traceId}`, `{turnId}` and `{gateway}`; undefined when one is missing. */
+/**
+ * Fills a trace-link template. `{traceId}` is the host's trace id; `{langfuseTraceId}`,
+ * `{mlflowTraceId}` (MLflow's `tr-…` request id) and `{otelTraceId}` are the ids the pack's own
+ * exporters gave the turn (each in its namespace); `{turnId}` and `{gateway}` as they are. Undefined
+ * when a value the template needs is missing.
+ */
 export function toTraceLink(
   template: string,
   example: { traceId?: string; turnId?: string; gateway?: string },
 ): string | undefined {
   let missing = false;
-  const link = template.replace(
-    /\{(traceId|turnId|gateway)\}/g,
-    (_match, key: "traceId" | "turnId" | "gateway") => {
-      const value = example[key];
-      if (!value) missing = true;
-      return encodeURIComponent(value ?? "");
-    },
-  );
+  const link = template.replace(/\{(\w+)\}/g, (match, key: string) => {
+    const value = traceLinkValue(key, example);
+    if (value === null) return match;
+    if (!value) missing = true;
+    return encodeURIComponent(value ?? "");
+  });
   return missing ? undefined : link;
+}
+
+function traceLinkValue(
+  key: string,
+  example: { traceId?: string; turnId?: string; gateway?: string },
+): string | undefined | null {
+  switch (key) {
+    case "traceId":
+    case "turnId":
+    case "gateway":
+      return example[key];
+    case "langfuseTraceId":
+      return example.turnId && toTurnTraceId("clawscope-langfuse", example.turnId);
+    case "mlflowTraceId":
+      return example.turnId && `tr-${toTurnTraceId("clawscope-mlflow", example.turnId)}`;
+    case "otelTraceId":
+      return example.turnId && toTurnTraceId("clawscope-otel", example.turnId);
+    default:
+      // not ours: left as written (a URL may hold braces of its own)
+      return null;
+  }
 }
