@@ -175,6 +175,7 @@ beforeAll(async () => {
 it("finds the example files", () => {
   expect(exampleFiles).toEqual([
     "all.json",
+    "knowledge-base.json",
     "langfuse.json",
     "memory-consolidation.json",
     "mlflow.json",

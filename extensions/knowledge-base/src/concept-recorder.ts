@@ -6,7 +6,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Turn } from "@clawscope/kit";
-import { addBasket, type ConceptCounts, conceptId } from "./domain/concept-graph.js";
+import {
+  addBasket,
+  type ConceptCounts,
+  conceptId,
+  type StoredConceptCounts,
+  toStoredCounts,
+} from "./domain/concept-graph.js";
 import type { Occurrence } from "./domain/occurrence.js";
 
 const HOUR_MS = 3_600_000;
@@ -15,8 +21,8 @@ export interface ConceptRecorder {
   /** `at`: the turn's end on the extension's clock. */
   addTurn(turn: Turn, occurrences: readonly Occurrence[], at: number): void;
   addNodes(nodes: readonly string[], at: number): void;
-  /** The documents that changed since the last call (copies, ready to write). */
-  takeChanged(): ConceptCounts[];
+  /** The documents that changed since the last call, in their stored form. */
+  takeChanged(): StoredConceptCounts[];
 }
 
 export function createConceptRecorder(gateway: string): ConceptRecorder {
@@ -64,7 +70,7 @@ export function createConceptRecorder(gateway: string): ConceptRecorder {
     takeChanged() {
       const out = [...changed].flatMap((hour) => {
         const document = documents.get(hour);
-        return document ? [structuredClone(document)] : [];
+        return document ? [toStoredCounts(document)] : [];
       });
       changed.clear();
       return out;

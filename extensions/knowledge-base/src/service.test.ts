@@ -10,19 +10,15 @@ import path from "node:path";
 import { createPackPlugin, type SubscribeToBus } from "@clawscope/kit";
 import { openStore, type Store } from "@clawscope/store";
 import {
-  buildTurnEvents,
   createFakeHost,
   createManualClock,
   FAKE_GATEWAY_TOKEN,
   type FakeHost,
   type ManualClock,
+  replayTurnSpec,
   type TurnSpec,
 } from "@clawscope/testing";
-import {
-  emitTrustedDiagnosticEvent,
-  onInternalDiagnosticEvent,
-  waitForDiagnosticEventsDrained,
-} from "openclaw/plugin-sdk/diagnostic-runtime";
+import { onInternalDiagnosticEvent } from "openclaw/plugin-sdk/diagnostic-runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AlertRecord } from "./domain/alert.js";
 import type { IssueEntry } from "./domain/issue-entry.js";
@@ -60,15 +56,6 @@ async function startGateway(
   return host;
 }
 
-async function replayTurn(host: FakeHost, spec: TurnSpec): Promise<void> {
-  const built = buildTurnEvents(spec);
-  for (const input of built.inputs) {
-    if (input.kind === "event") emitTrustedDiagnosticEvent(input.event as never);
-    else await host.fireHook(input.name, input.event, input.context as Record<string, unknown>);
-  }
-  await waitForDiagnosticEventsDrained();
-}
-
 async function openKnowledgeStore(stateDir: string): Promise<Store> {
   const store = await openStore({
     kind: "sqlite",
@@ -102,9 +89,12 @@ describe("clawscope-knowledge-base service", () => {
     const host = await startGateway(clock, stateDir);
     const contextLength = (tokens: number, request: string) =>
       `400 {"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"},"request_id":"${request}"}`;
-    await replayTurn(host, providerFailure("r1", contextLength(130512, "req_a1b2c3d4e5f6"), START));
-    await replayTurn(host, providerFailure("r2", contextLength(191004, "req_99ffee77dd66"), START + 1_000));
-    await replayTurn(
+    await replayTurnSpec(host, providerFailure("r1", contextLength(130512, "req_a1b2c3d4e5f6"), START));
+    await replayTurnSpec(
+      host,
+      providerFailure("r2", contextLength(191004, "req_99ffee77dd66"), START + 1_000),
+    );
+    await replayTurnSpec(
       host,
       providerFailure(
         "r3",
@@ -112,13 +102,13 @@ describe("clawscope-knowledge-base service", () => {
         START + 2_000,
       ),
     );
-    await replayTurn(host, {
+    await replayTurnSpec(host, {
       runId: "r4",
       startTs: START + 3_000,
       sessionKey: "agent:main:r4",
       tools: [{ toolName: "read", error: "ENOENT: no such file or directory, open '/srv/a/notes-1.md'" }],
     });
-    await replayTurn(host, {
+    await replayTurnSpec(host, {
       runId: "r5",
       startTs: START + 4_000,
       sessionKey: "agent:main:r5",
@@ -139,15 +129,15 @@ describe("clawscope-knowledge-base service", () => {
       state: "open",
       provider: "openai",
       model: "gpt-4o",
-      affected: { agents: { main: 2 }, models: { "gpt-4o": 2 } },
+      affected: { agents: [{ name: "main", count: 2 }], models: [{ name: "gpt-4o", count: 2 }] },
     });
-    expect(Object.values(overflow?.affected.gateways ?? {})).toEqual([2]);
+    expect(overflow?.affected.gateways.map((gateway) => gateway.count)).toEqual([2]);
     expect(overflow?.message).not.toContain("130512");
     expect(overflow?.examples.map((example) => example.traceId).filter(Boolean)).toHaveLength(2);
     expect(byKind("tool_error")).toEqual([expect.objectContaining({ count: 2, tool: "read" })]);
 
     // the same turn again (a redelivery after a crash) changes no count
-    await replayTurn(host, providerFailure("r1", contextLength(130512, "req_a1b2c3d4e5f6"), START));
+    await replayTurnSpec(host, providerFailure("r1", contextLength(130512, "req_a1b2c3d4e5f6"), START));
     await settle(clock);
     const again = await store.collection<IssueEntry>("knowledge_base").get(overflow?.id ?? "");
     expect(again?.count).toBe(2);
@@ -160,7 +150,7 @@ describe("clawscope-knowledge-base service", () => {
     const host = await startGateway(clock, stateDir, { quietAfterHours: 1 });
     const message = (n: number) =>
       `429 Rate limit reached for gpt-4o on requests per min (RPM): Limit 500, Used ${n}, Requested 1.`;
-    await replayTurn(host, providerFailure("q1", message(499), START));
+    await replayTurnSpec(host, providerFailure("q1", message(499), START));
     await settle(clock);
     const store = await openKnowledgeStore(stateDir);
     const [entry] = await store.collection<IssueEntry>("knowledge_base").find({});
@@ -169,7 +159,7 @@ describe("clawscope-knowledge-base service", () => {
     await clock.advance(2 * HOUR_MS);
     expect((await store.collection<IssueEntry>("knowledge_base").get(entry?.id ?? ""))?.state).toBe("quiet");
 
-    await replayTurn(host, providerFailure("q2", message(512), clock.now()));
+    await replayTurnSpec(host, providerFailure("q2", message(512), clock.now()));
     await settle(clock);
     const back = await store.collection<IssueEntry>("knowledge_base").get(entry?.id ?? "");
     expect(back).toMatchObject({ state: "regressed", count: 2, regression: { after: "quiet" } });
@@ -184,17 +174,17 @@ describe("clawscope-knowledge-base service", () => {
     });
     const rateLimit = (n: number) =>
       `429 {"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization of ${n} input tokens per minute."},"request_id":"req_011C${n}abcdefghij"}`;
-    await replayTurn(host, {
+    await replayTurnSpec(host, {
       ...providerFailure("a1", rateLimit(40000), START),
       provider: "anthropic",
       model: "claude-sonnet-4-5",
     });
-    await replayTurn(host, {
+    await replayTurnSpec(host, {
       ...providerFailure("a2", rateLimit(80000), START + 1_000),
       provider: "anthropic",
       model: "claude-sonnet-4-5",
     });
-    await replayTurn(host, {
+    await replayTurnSpec(host, {
       runId: "t1",
       startTs: START + 2_000,
       sessionKey: "agent:main:t1",
@@ -335,7 +325,7 @@ describe("clawscope-knowledge-base service", () => {
     const entries = (await openKnowledgeStore(stateDir)).collection<IssueEntry>("knowledge_base");
     expect((await entries.get(rateEntry))?.state).toBe("resolved");
     await clock.advance(5 * MINUTE_MS);
-    await replayTurn(host, {
+    await replayTurnSpec(host, {
       ...providerFailure("a3", rateLimit(60000), clock.now()),
       provider: "anthropic",
       model: "claude-sonnet-4-5",
@@ -365,7 +355,7 @@ describe("clawscope-knowledge-base service", () => {
     const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-kb-alerts-"));
     const token = "am-webhook-token-0123456789";
     const host = await startGateway(clock, stateDir, { alertWebhook: { token } });
-    await replayTurn(
+    await replayTurnSpec(
       host,
       providerFailure("al1", "503 That model is currently overloaded with other requests.", START),
     );

@@ -4,9 +4,8 @@
  * the event path's later tick and written as an occurrence through a spooled pipeline, never from
  * the event path itself: a store that is down queues occurrences in the spool and loses none.
  *
- * Entries are recomputed from the store a few seconds after each minute, for the entries that
- * received occurrences; on the hour, every entry whose status may have changed with time alone
- * (gone quiet) is recomputed too.
+ * Entries are recomputed from the store a few seconds after each minute: the entries that received
+ * occurrences, and those whose status changed with time alone (gone quiet).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -25,15 +24,15 @@ import type { KnowledgeBaseConfig } from "./config.js";
 import { type AlertRecord, toAlertFailure } from "./domain/alert.js";
 import {
   type Concept,
-  type ConceptCounts,
   type ConceptLink,
   conceptId,
+  type StoredConceptCounts,
   toConceptGraph,
 } from "./domain/concept-graph.js";
 import { type FailureObservation, toEventFailure, toTurnFailures } from "./domain/failure-signals.js";
 import { toFingerprint } from "./domain/fingerprint.js";
 import { compileFingerprintRules } from "./domain/fingerprint-rules.js";
-import type { IssueEntry } from "./domain/issue-entry.js";
+import { type IssueEntry, isAffected } from "./domain/issue-entry.js";
 import type { KnowledgeSource } from "./domain/knowledge-answer.js";
 import { type Occurrence, toOccurrence } from "./domain/occurrence.js";
 import { ALERT_WEBHOOK_PATH, answerAlertWebhook } from "./http/alert-webhook.js";
@@ -122,8 +121,8 @@ export async function startKnowledgeBase(
   };
 
   const concepts = createConceptRecorder(gateway.id);
-  const conceptPipeline = context.createPipeline<ConceptCounts>("kb-concepts", {
-    send: toStoreSend(store.collection<ConceptCounts>("concept_counts")),
+  const conceptPipeline = context.createPipeline<StoredConceptCounts>("kb-concepts", {
+    send: toStoreSend(store.collection<StoredConceptCounts>("concept_counts")),
   });
   let graph: ReturnType<typeof toConceptGraph> = toConceptGraph([]);
   let graphAt = Number.NEGATIVE_INFINITY;
@@ -131,7 +130,7 @@ export async function startKnowledgeBase(
   const rebuildGraph = async () => {
     const now = clock.now();
     const documents = await store
-      .collection<ConceptCounts>("concept_counts")
+      .collection<StoredConceptCounts>("concept_counts")
       .find({ from: now - GRAPH_WINDOW_MS });
     graph = toConceptGraph(documents);
     graphAt = now;
@@ -184,10 +183,19 @@ export async function startKnowledgeBase(
   });
   context.schedule("kb-recompute", { every: "minute", at: RECOMPUTE_AT_MS }, async (run) => {
     if (run.signal.aborted) return;
+    // entries whose status may have changed with time alone (gone quiet)
+    const now = clock.now();
+    const quietening = view
+      .current()
+      .entries.filter(
+        (entry) =>
+          (entry.state === "open" || entry.state === "regressed") && now - entry.lastSeen >= quietAfterMs,
+      )
+      .map((entry) => entry.id);
     // every gateway of a fleet reads what the others wrote, even in a minute without its own failures
-    if (dirty.size === 0) return refreshView();
+    if (dirty.size === 0 && quietening.length === 0) return refreshView();
     try {
-      await recompute([...dirty]);
+      await recompute([...dirty, ...quietening]);
       await view.refresh();
       lastRecomputeError = undefined;
     } catch (error) {
@@ -195,19 +203,6 @@ export async function startKnowledgeBase(
       lastRecomputeError = describeError(error);
       throw error;
     }
-  });
-  context.schedule("kb-status", { every: "hour", at: ":02" }, async () => {
-    // entries that may have gone quiet (or whose archive may have escalated) with time alone
-    const candidates: IssueEntry[] = [];
-    for (const state of ["open", "regressed", "archived"]) {
-      candidates.push(...(await repository.entries.find({ where: { state } })));
-    }
-    const now = clock.now();
-    await recompute(
-      candidates
-        .filter((entry) => entry.state === "archived" || now - entry.lastSeen >= quietAfterMs)
-        .map((entry) => entry.id),
-    );
   });
 
   const solutions = store.collection<RecordedSolution>("kb_solutions");
@@ -332,9 +327,9 @@ function linkedEntries(alert: AlertRecord, active: readonly IssueEntry[]): strin
       (entry) =>
         entry.kind !== "alert" &&
         (provider === undefined || entry.provider === provider) &&
-        (model === undefined || entry.model === model || model in entry.affected.models) &&
+        (model === undefined || entry.model === model || isAffected(entry.affected.models, model)) &&
         (tool === undefined || entry.tool === tool) &&
-        (agent === undefined || agent in entry.affected.agents),
+        (agent === undefined || isAffected(entry.affected.agents, agent)),
     )
     .sort((left, right) => right.lastSeen - left.lastSeen)
     .slice(0, 20)

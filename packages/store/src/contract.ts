@@ -79,6 +79,11 @@ export function describeStoreContract(label: string, target: () => Promise<Store
       };
       await store.collection("notes").upsert([nested]);
       expect(await store.collection("notes").get("n1")).toEqual(nested);
+      // keys that name things may hold dots or start with `$` (a model `gpt-4.1`, a tool)
+      const named = { id: "n2", ts: 6, byModel: { "gpt-4.1": 3, $odd: { "a.b.c": [{ "x.y": 1 }] } } };
+      await store.collection("notes").upsert([named]);
+      expect(await store.collection("notes").get("n2")).toEqual(named);
+      expect(await store.collection("notes").find({ where: { ts: 6 } })).toEqual([named]);
     });
 
     it("finds by indexed fields, membership, null and a time range, sorted and limited", async () => {

@@ -1,4 +1,10 @@
 /** The public surface of @clawscope/testing: explicit names only. */
+
+export {
+  type AlertmanagerServer,
+  ensureAlertmanagerInstalled,
+  startAlertmanager,
+} from "./alertmanager.js";
 export {
   type CapturedDiagnosticRow,
   type CapturedHookRow,
@@ -33,7 +39,7 @@ export {
 } from "./fake-host.js";
 export { ensureFerretDbBuilt, type FerretDbServer, startFerretDb } from "./ferretdb.js";
 export { findFreePort } from "./free-port.js";
-export { waitForHostInputHandled } from "./host-settle.js";
+export { type HookTarget, replayTurnSpec, waitForHostInputHandled } from "./host-settle.js";
 export {
   createHttpReceiver,
   type HttpReceiver,

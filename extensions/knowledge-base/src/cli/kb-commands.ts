@@ -85,7 +85,7 @@ async function show(context: Context): Promise<void> {
       entry.title,
       `state ${entry.state}, trend ${entry.trend}, ${entry.count} occurrence(s), first ${detail.firstSeen}, last ${detail.lastSeen}`,
       `message: ${entry.message}`,
-      `agents: ${Object.keys(entry.affected.agents).join(", ") || "–"}; models: ${Object.keys(entry.affected.models).join(", ") || "–"}`,
+      `agents: ${entry.affected.agents.map((item) => item.name).join(", ") || "–"}; models: ${entry.affected.models.map((item) => item.name).join(", ") || "–"}`,
       ...entry.examples.map(
         (example) =>
           `trace ${example.traceId ?? example.turnId ?? "?"} ${Object.values(example.links).join(" ")}`,

@@ -10,6 +10,7 @@ import type { FailureObservation } from "./failure-signals.js";
 const MAX_ALERTS = 1_000;
 const MAX_LABELS = 64;
 const MAX_VALUE_CHARS = 1_000;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,127}$/;
 
 /** One alert as stored. */
 export type AlertRecord = {
@@ -51,9 +52,11 @@ export function parseAlertmanagerPayload(
       return { error: `alerts[${index}] is not an object` };
     const alert = raw as Record<string, unknown>;
     const labels = toStringMap(alert.labels);
-    if (!labels) return { error: `alerts[${index}].labels must be an object of strings` };
+    if (!labels)
+      return { error: `alerts[${index}].labels must be an object of strings keyed by label names` };
     const annotations = toStringMap(alert.annotations ?? {});
-    if (!annotations) return { error: `alerts[${index}].annotations must be an object of strings` };
+    if (!annotations)
+      return { error: `alerts[${index}].annotations must be an object of strings keyed by label names` };
     const status = alert.status;
     if (status !== "firing" && status !== "resolved")
       return { error: `alerts[${index}].status must be firing or resolved` };
@@ -110,7 +113,8 @@ function toStringMap(value: unknown): Record<string, string> | undefined {
   if (entries.length > MAX_LABELS) return undefined;
   const map: Record<string, string> = Object.create(null);
   for (const [key, item] of entries) {
-    if (typeof item !== "string" || key.length > 200) return undefined;
+    // Prometheus label names; anything else (a dot, a `$`) a MongoDB-wire store would refuse
+    if (typeof item !== "string" || !LABEL_NAME.test(key)) return undefined;
     map[key] = item.slice(0, MAX_VALUE_CHARS);
   }
   return { ...map };

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { addBasket, type ConceptCounts, neighboursOf, toConceptGraph } from "./concept-graph.js";
+import {
+  addBasket,
+  type ConceptCounts,
+  neighboursOf,
+  toConceptGraph,
+  toStoredCounts,
+} from "./concept-graph.js";
 
 const empty = (id: string): ConceptCounts => ({ id, gateway: "g", ts: 0, baskets: 0, nodes: {}, pairs: {} });
 
@@ -14,7 +20,7 @@ describe("concept graph", () => {
         ...(failing ? ["issue:rate-limit", "category:rate_limit"] : []),
       ]);
     }
-    const graph = toConceptGraph([counts]);
+    const graph = toConceptGraph([toStoredCounts(counts)]);
     const ids = graph.links.map((link) => link.id);
     expect(ids).toContain("category:rate_limit|issue:rate-limit");
     expect(ids).toContain("issue:rate-limit|model:gpt-4o");
@@ -41,7 +47,7 @@ describe("concept graph", () => {
     addBasket(first, ["tool:exec", "issue:x"]);
     addBasket(second, ["tool:exec", "issue:x"]);
     addBasket(second, ["tool:read"]);
-    const graph = toConceptGraph([first, second]);
+    const graph = toConceptGraph([toStoredCounts(first), toStoredCounts(second)]);
     expect(graph.links).toEqual([expect.objectContaining({ id: "issue:x|tool:exec", count: 3 })]);
     expect(graph.concepts.find((concept) => concept.id === "tool:exec")?.count).toBe(3);
   });

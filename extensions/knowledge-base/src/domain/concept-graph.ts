@@ -21,7 +21,10 @@ export type ConceptType =
   | "issue"
   | "alert";
 
-/** Co-occurrence counts of one gateway process for one hour. */
+/**
+ * Co-occurrence counts of one gateway process for one hour, as the recorder keeps them (maps, to
+ * count fast). Stored as {@link StoredConceptCounts}.
+ */
 export type ConceptCounts = {
   id: string;
   gateway: string;
@@ -33,6 +36,34 @@ export type ConceptCounts = {
   /** `a|b` with a < b. */
   pairs: Record<string, number>;
 };
+
+/**
+ * The counts as stored: lists, because node names (`model:gpt-4.1`) as keys would hold dots, which
+ * MongoDB-wire servers such as FerretDB refuse.
+ */
+export type StoredConceptCounts = {
+  id: string;
+  gateway: string;
+  ts: number;
+  baskets: number;
+  nodes: { id: string; count: number }[];
+  pairs: { source: string; target: string; count: number }[];
+};
+
+/** The recorder's counts in their stored form. */
+export function toStoredCounts(counts: ConceptCounts): StoredConceptCounts {
+  return {
+    id: counts.id,
+    gateway: counts.gateway,
+    ts: counts.ts,
+    baskets: counts.baskets,
+    nodes: Object.entries(counts.nodes).map(([id, count]) => ({ id, count })),
+    pairs: Object.entries(counts.pairs).map(([pair, count]) => {
+      const [source = "", target = ""] = pair.split("|");
+      return { source, target, count };
+    }),
+  };
+}
 
 export type Concept = {
   id: string;
@@ -105,7 +136,7 @@ export function addBasket(counts: ConceptCounts, nodes: readonly string[]): void
 const SIZES = new WeakMap<ConceptCounts, { nodes: number; pairs: number }>();
 
 /** The graph from counts documents (any gateways, any hours): concepts, links and network stats. */
-export function toConceptGraph(documents: readonly ConceptCounts[]): {
+export function toConceptGraph(documents: readonly StoredConceptCounts[]): {
   concepts: Concept[];
   links: ConceptLink[];
   stats: NetworkStats;
@@ -115,10 +146,12 @@ export function toConceptGraph(documents: readonly ConceptCounts[]): {
   const pairs = new Map<string, number>();
   for (const document of documents) {
     baskets += document.baskets;
-    for (const [node, count] of Object.entries(document.nodes))
-      nodes.set(node, (nodes.get(node) ?? 0) + count);
-    for (const [pair, count] of Object.entries(document.pairs))
+    if (!Array.isArray(document.nodes) || !Array.isArray(document.pairs)) continue;
+    for (const { id, count } of document.nodes) nodes.set(id, (nodes.get(id) ?? 0) + count);
+    for (const { source, target, count } of document.pairs) {
+      const pair = source < target ? `${source}|${target}` : `${target}|${source}`;
       pairs.set(pair, (pairs.get(pair) ?? 0) + count);
+    }
   }
   const links: ConceptLink[] = [];
   for (const [pair, count] of pairs) {

@@ -30,11 +30,11 @@ describe("issue entry status", () => {
   });
 
   it("keeps an archived entry archived until its hourly rate escalates well above its usual one", () => {
-    const hourly: [number, number][] = [
-      [95 * HOUR, 2],
-      [96 * HOUR, 3],
-      [97 * HOUR, 2],
-      [98 * HOUR, 30],
+    const hourly = [
+      { hour: 95 * HOUR, count: 2 },
+      { hour: 96 * HOUR, count: 3 },
+      { hour: 97 * HOUR, count: 2 },
+      { hour: 98 * HOUR, count: 30 },
     ];
     expect(findEscalation(hourly.slice(0, 3), 95.5 * HOUR, 2)).toBeUndefined();
     expect(findEscalation(hourly, 95.5 * HOUR, 2)).toBe(98 * HOUR);
@@ -65,8 +65,8 @@ describe("issue entry status", () => {
     expect(
       toTrend(
         [
-          [now - 30 * HOUR, 2],
-          [now - HOUR, 9],
+          { hour: now - 30 * HOUR, count: 2 },
+          { hour: now - HOUR, count: 9 },
         ],
         now,
       ),
@@ -74,8 +74,8 @@ describe("issue entry status", () => {
     expect(
       toTrend(
         [
-          [now - 30 * HOUR, 9],
-          [now - HOUR, 2],
+          { hour: now - 30 * HOUR, count: 9 },
+          { hour: now - HOUR, count: 2 },
         ],
         now,
       ),
@@ -83,8 +83,8 @@ describe("issue entry status", () => {
     expect(
       toTrend(
         [
-          [now - 30 * HOUR, 1],
-          [now - HOUR, 2],
+          { hour: now - 30 * HOUR, count: 1 },
+          { hour: now - HOUR, count: 2 },
         ],
         now,
       ),

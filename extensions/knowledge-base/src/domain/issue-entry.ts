@@ -16,6 +16,17 @@
 import { toTurnTraceId } from "@clawscope/kit/otlp";
 import type { FailureKind } from "./fingerprint.js";
 
+/** How many occurrences one agent, channel, model or gateway had. */
+export type NameCount = { name: string; count: number };
+
+/** Whether `name` is among the affected. */
+export function isAffected(list: readonly NameCount[], name: string): boolean {
+  return list.some((item) => item.name === name);
+}
+
+/** Occurrences in one hour (its start, epoch ms). */
+export type HourCount = { hour: number; count: number };
+
 export type EntryStatus = "open" | "quiet" | "regressed" | "resolved" | "archived" | "merged";
 export type EntryTrend = "rising" | "steady" | "falling";
 
@@ -50,14 +61,18 @@ export type IssueEntry = {
   lastSeen: number;
   /** The store's time field: the last occurrence (retention keeps what recurred). */
   ts: number;
-  /** Occurrences per hour (hour start, count), for the last 7 days. */
-  hourly: [number, number][];
+  /** Occurrences per hour, for the last 7 days (objects: MongoDB-wire servers such as FerretDB refuse nested arrays). */
+  hourly: HourCount[];
   trend: EntryTrend;
+  /**
+   * Who and where, most affected first, with counts. Lists, not maps keyed by name: a model's name
+   * (`gpt-4.1`) would be a key with a dot, which MongoDB-wire servers such as FerretDB refuse.
+   */
   affected: {
-    agents: Record<string, number>;
-    channels: Record<string, number>;
-    models: Record<string, number>;
-    gateways: Record<string, number>;
+    agents: NameCount[];
+    channels: NameCount[];
+    models: NameCount[];
+    gateways: NameCount[];
   };
   examples: EntryExample[];
   state: EntryStatus;
@@ -144,12 +159,12 @@ export function findReturnAfterQuiet(
 
 /** The first hour after `archivedAt` whose count rose well above the usual rate. */
 export function findEscalation(
-  hourly: readonly [number, number][],
+  hourly: readonly HourCount[],
   archivedAt: number,
   baselinePerHour: number,
 ): number | undefined {
   const threshold = Math.max(baselinePerHour * ESCALATION_FACTOR, baselinePerHour + ESCALATION_MIN_EXCESS);
-  for (const [hour, count] of hourly) {
+  for (const { hour, count } of hourly) {
     if (hour + HOUR_MS <= archivedAt) continue;
     if (count >= threshold) return Math.max(hour, archivedAt);
   }
@@ -157,16 +172,12 @@ export function findEscalation(
 }
 
 /** The usual hourly rate over the week before `at` (occurrences / hours the entry existed in it). */
-export function toBaselinePerHour(
-  hourly: readonly [number, number][],
-  at: number,
-  firstSeen: number,
-): number {
+export function toBaselinePerHour(hourly: readonly HourCount[], at: number, firstSeen: number): number {
   const from = Math.max(at - 7 * DAY_MS, firstSeen);
   const hours = Math.max(1, Math.ceil((at - from) / HOUR_MS));
   const total = hourly
-    .filter(([hour]) => hour >= from - HOUR_MS && hour < at)
-    .reduce((sum, [, count]) => sum + count, 0);
+    .filter(({ hour }) => hour >= from - HOUR_MS && hour < at)
+    .reduce((sum, { count }) => sum + count, 0);
   return total / hours;
 }
 
@@ -174,10 +185,10 @@ export function toBaselinePerHour(
  * Rising or falling: the last 24 hours against the 24 before, when the change is at least twofold
  * and at least 3 occurrences (a handful of occurrences is not a trend).
  */
-export function toTrend(hourly: readonly [number, number][], now: number): EntryTrend {
+export function toTrend(hourly: readonly HourCount[], now: number): EntryTrend {
   let recent = 0;
   let before = 0;
-  for (const [hour, count] of hourly) {
+  for (const { hour, count } of hourly) {
     if (hour >= now - DAY_MS) recent += count;
     else if (hour >= now - 2 * DAY_MS) before += count;
   }

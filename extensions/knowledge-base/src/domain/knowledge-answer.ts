@@ -114,7 +114,7 @@ export function answerKnowledgeSummary(source: KnowledgeSource, now: number, net
     if (entry.firstSeen >= now - DAY_MS) newToday += 1;
   }
   const lastDay = (entry: IssueEntry) =>
-    entry.hourly.filter(([hour]) => hour >= now - DAY_MS).reduce((sum, [, count]) => sum + count, 0);
+    entry.hourly.filter(({ hour }) => hour >= now - DAY_MS).reduce((sum, { count }) => sum + count, 0);
   const topIssues = [...source.entries]
     .filter((entry) => entry.state !== "resolved" && entry.state !== "archived")
     .map((entry) => ({ entry, recent: lastDay(entry) }))

@@ -2,7 +2,7 @@
  * A knowledge query: the request's text and filters checked into a plain query, and its answer
  * ranked from the in-memory snapshot. Pure; the HTTP route and the agent tool both use it.
  */
-import type { IssueEntry } from "./issue-entry.js";
+import { type IssueEntry, isAffected } from "./issue-entry.js";
 import type { RunbookItem } from "./runbook.js";
 
 export const MAX_QUERY_CHARS = 1_000;
@@ -86,10 +86,10 @@ export function matchesFilters(entry: IssueEntry, filters: KnowledgeQuery["filte
   if (
     filters.model !== undefined &&
     entry.model !== filters.model &&
-    !(filters.model in entry.affected.models)
+    !isAffected(entry.affected.models, filters.model)
   )
     return false;
-  if (filters.agent !== undefined && !(filters.agent in entry.affected.agents)) return false;
+  if (filters.agent !== undefined && !isAffected(entry.affected.agents, filters.agent)) return false;
   return true;
 }
 
@@ -110,9 +110,9 @@ export function toEntrySummary(entry: IssueEntry, score?: number) {
     count: entry.count,
     firstSeen: new Date(entry.firstSeen).toISOString(),
     lastSeen: new Date(entry.lastSeen).toISOString(),
-    agents: Object.keys(entry.affected.agents),
-    models: Object.keys(entry.affected.models),
-    gateways: Object.keys(entry.affected.gateways).length,
+    agents: entry.affected.agents.map((item) => item.name),
+    models: entry.affected.models.map((item) => item.name),
+    gateways: entry.affected.gateways.length,
     ...(score !== undefined ? { score: Math.round(score * 1000) / 1000 } : {}),
   };
 }

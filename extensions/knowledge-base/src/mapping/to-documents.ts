@@ -5,7 +5,7 @@
  * no external asset; every text from the data is escaped.
  */
 
-import type { IssueEntry } from "../domain/issue-entry.js";
+import type { HourCount, IssueEntry, NameCount } from "../domain/issue-entry.js";
 import { type KnowledgeSource, solutionsOf } from "../domain/knowledge-answer.js";
 
 const STATE_ORDER = ["regressed", "open", "archived", "quiet", "resolved"];
@@ -19,10 +19,8 @@ function byImportance(left: IssueEntry, right: IssueEntry): number {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
-const names = (counts: Record<string, number>) =>
-  Object.entries(counts)
-    .map(([name, count]) => `${name} (${count})`)
-    .join(", ") || "–";
+const names = (counts: readonly NameCount[]) =>
+  counts.map((item) => `${item.name} (${item.count})`).join(", ") || "–";
 
 /** `GET /api/knowledge/export?format=markdown`: the knowledge base as a runbook. */
 export function toMarkdownRunbook(source: KnowledgeSource, now: number): string {
@@ -115,17 +113,17 @@ export function toEntryHtml(source: KnowledgeSource, entry: IssueEntry, basePath
   );
 }
 
-function hourlyChart(hourly: readonly [number, number][]): string {
+function hourlyChart(hourly: readonly HourCount[]): string {
   const width = 640;
   const height = 120;
   if (hourly.length === 0) return "<p>no occurrence in the last 7 days</p>";
-  const first = hourly[0]?.[0] ?? 0;
-  const last = hourly.at(-1)?.[0] ?? first;
+  const first = hourly[0]?.hour ?? 0;
+  const last = hourly.at(-1)?.hour ?? first;
   const span = Math.max(1, (last - first) / 3_600_000 + 1);
-  const max = Math.max(...hourly.map(([, count]) => count), 1);
+  const max = Math.max(...hourly.map(({ count }) => count), 1);
   const barWidth = Math.max(1, (width - 40) / span);
   const bars = hourly
-    .map(([hour, count]) => {
+    .map(({ hour, count }) => {
       const x = 36 + ((hour - first) / 3_600_000) * barWidth;
       const barHeight = (count / max) * (height - 24);
       return `<rect x="${x.toFixed(1)}" y="${(height - 16 - barHeight).toFixed(1)}" width="${Math.max(1, barWidth - 1).toFixed(1)}" height="${barHeight.toFixed(1)}" fill="#b64a3b"><title>${iso(hour)}: ${count}</title></rect>`;

@@ -11,7 +11,9 @@ import {
   type EntryExample,
   findEscalation,
   findReturnAfterQuiet,
+  type HourCount,
   type IssueEntry,
+  type NameCount,
   toBaselinePerHour,
   toTraceLink,
   toTrend,
@@ -88,19 +90,15 @@ export function createEntryRepository(store: Store, settings: EntryRepositorySet
     return [...sources];
   };
 
-  const countBy = async (where: Where, field: string): Promise<Record<string, number>> => {
+  const countBy = async (where: Where, field: string): Promise<NameCount[]> => {
     const rows = await occurrences.aggregate({ where, groupBy: [field], sum: [] });
-    rows.sort((left, right) => right.count - left.count);
-    const result: Record<string, number> = {};
-    let other = 0;
-    for (const row of rows) {
-      const name = row.group[field];
-      if (name === null || name === undefined) continue;
-      if (Object.keys(result).length < MAX_AFFECTED) result[String(name)] = row.count;
-      else other += row.count;
-    }
-    if (other > 0) result.other = (result.other ?? 0) + other;
-    return result;
+    const named = rows
+      .filter((row) => row.group[field] !== null && row.group[field] !== undefined)
+      .map((row) => ({ name: String(row.group[field]), count: row.count }))
+      .sort((left, right) => right.count - left.count || left.name.localeCompare(right.name));
+    const kept = named.slice(0, MAX_AFFECTED);
+    const other = named.slice(MAX_AFFECTED).reduce((sum, item) => sum + item.count, 0);
+    return other > 0 ? [...kept, { name: "other", count: other }] : kept;
   };
 
   return {
@@ -146,10 +144,10 @@ export function createEntryRepository(store: Store, settings: EntryRepositorySet
         groupBy: ["hour"],
         sum: [],
       });
-      const hourly = hourlyRows
-        .map((row) => [Number(row.group.hour), row.count] as [number, number])
-        .filter(([hour]) => Number.isFinite(hour))
-        .sort((left, right) => left[0] - right[0]);
+      const hourly: HourCount[] = hourlyRows
+        .map((row) => ({ hour: Number(row.group.hour), count: row.count }))
+        .filter(({ hour }) => Number.isFinite(hour))
+        .sort((left, right) => left.hour - right.hour);
       let firstAfterResolveAt: number | undefined;
       if (decision.resolvedAt !== undefined) {
         const [after] = await occurrences.find({

@@ -210,13 +210,13 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<Store>
     };
     const toRecord = (document: Document): StoreRecord => {
       const { _id, [VERSION_FIELD]: _version, [EXPIRY_FIELD]: _expiry, ...rest } = document;
-      return { ...rest, id: String(_id) };
+      return { ...(mapKeys(rest, unescapeKey) as Document), id: String(_id) };
     };
     const toDocument = (record: StoreRecord): Document => {
       const { id, ...rest } = record;
       let plain: Document;
       try {
-        plain = JSON.parse(JSON.stringify(rest)) as Document;
+        plain = mapKeys(JSON.parse(JSON.stringify(rest)), escapeKey) as Document;
       } catch (error) {
         throw new StoreError("invalid", `collection ${spec.name}: record ${id} is not JSON`, {
           cause: error,
@@ -493,4 +493,30 @@ async function upsertVersion(
       if ((error as { code?: unknown })?.code !== DUPLICATE_KEY || attempt >= 2) throw error;
     }
   }
+}
+
+// Keys that name things (a model `gpt-4.1`, a tool, an error category) may hold a dot or start with
+// `$`; MongoDB-wire servers such as FerretDB refuse such keys, so they are stored with look-alike
+// full-width characters instead and given back as they were.
+const DOT = ".";
+const STORED_DOT = "\uFF0E";
+const STORED_DOLLAR = "\uFF04";
+
+function escapeKey(key: string): string {
+  const dotted = key.includes(DOT) ? key.split(DOT).join(STORED_DOT) : key;
+  return dotted.startsWith("$") ? `${STORED_DOLLAR}${dotted.slice(1)}` : dotted;
+}
+
+function unescapeKey(key: string): string {
+  const undotted = key.includes(STORED_DOT) ? key.split(STORED_DOT).join(DOT) : key;
+  return undotted.startsWith(STORED_DOLLAR) ? `$${undotted.slice(1)}` : undotted;
+}
+
+/** The value with every object key (at any depth) passed through `map`; only plain JSON data. */
+function mapKeys(value: unknown, map: (key: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((item) => mapKeys(item, map));
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  const result: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) result[map(key)] = mapKeys(item, map);
+  return result;
 }
