@@ -121,7 +121,8 @@ function hourlyChart(hourly: readonly HourCount[]): string {
   const last = hourly.at(-1)?.hour ?? first;
   const span = Math.max(1, (last - first) / 3_600_000 + 1);
   const max = Math.max(...hourly.map(({ count }) => count), 1);
-  const barWidth = Math.max(1, (width - 40) / span);
+  // a bar an hour wide at most 24 px: one busy hour is a bar, not a wall
+  const barWidth = Math.max(1, Math.min(24, (width - 40) / span));
   const bars = hourly
     .map(({ hour, count }) => {
       const x = 36 + ((hour - first) / 3_600_000) * barWidth;
