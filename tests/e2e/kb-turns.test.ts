@@ -150,6 +150,8 @@ describe("clawscope-knowledge-base on the real gateway", () => {
           flushIntervalMs: 200,
           settleMs: 300,
           gatewayName: "e2e-kb",
+          // the error text the fingerprints read is kept only with content capture on
+          captureContent: true,
           quietAfterHours: 0.04,
           traceLinks: { langfuse: `${langfuse.url}/project/e2e/traces/{langfuseTraceId}` },
         }),

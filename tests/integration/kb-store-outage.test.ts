@@ -71,6 +71,7 @@ describe("the knowledge base's store going down", () => {
       pluginConfig: {
         store: { kind: "mongodb", uri: `${ferret.uri}?directConnection=true&serverSelectionTimeoutMS=1500` },
         gatewayName: "gw-kb-outage",
+        captureContent: true,
         flushIntervalMs: 100,
         settleMs: 50,
         retryMaxDelayMs: 1_000,

@@ -48,7 +48,13 @@ async function startGateway(
     });
   const host = await createFakeHost(entry, {
     stateDir,
-    pluginConfig: { flushIntervalMs: 100, settleMs: 50, gatewayName: "gw-test", ...config },
+    pluginConfig: {
+      flushIntervalMs: 100,
+      settleMs: 50,
+      gatewayName: "gw-test",
+      captureContent: true,
+      ...config,
+    },
     hostConfig: { agents: { list: [{ id: "main" }] } },
   });
   hosts.push(host);

@@ -243,13 +243,11 @@ describe("a turn whose every attempt failed", () => {
     off.feed(built.inputs);
     expect(JSON.stringify(off.turns)).not.toContain("415");
     expect(JSON.stringify(off.turns)).not.toContain(secret);
-    // the exported form is absent; the text stays, redacted, for analysis inside the gateway only
     expect(off.turns[0]?.error).toEqual({
       category: "Error",
       status: 400,
       reason: "the provider rejected the request (HTTP 400)",
       source: "model.call.error",
-      diagnostic: '400 your prompt "call me at [REDACTED:phone]" key [REDACTED:openai_key]',
     });
     const on = harness({ keepErrorText: true });
     on.feed(built.inputs);

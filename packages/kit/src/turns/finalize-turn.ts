@@ -87,8 +87,8 @@ export function toTurn(turn: OpenTurn, options: FinalizeOptions = {}): Turn {
   const view = viewAttempts(turn);
   const attempts = view.attempts;
   const callStates = sortModelCalls(turn, view);
-  const modelCalls = callStates.map((call) => toModelCall(turn, call, view, pricing));
-  const toolCalls = sortToolCalls(turn).map(toToolCall);
+  const modelCalls = callStates.map((call) => toModelCall(turn, call, view, pricing, options.keepErrorText));
+  const toolCalls = sortToolCalls(turn).map((tool) => toToolCall(tool, options.keepErrorText));
   modelCalls.forEach((call, index) => {
     const input = index === 0 ? turn.promptContent : undefined;
     const output = index === modelCalls.length - 1 ? turn.outputContent : undefined;
@@ -150,7 +150,7 @@ function toTurnError(
   if (category !== undefined) detail.category = category;
   if (status !== undefined) detail.status = status;
   if (keepText) assign(detail, "message", toErrorText(error.message, MAX_MESSAGE_LENGTH));
-  assign(detail, "diagnostic", toErrorText(error.message, MAX_MESSAGE_LENGTH));
+  if (keepText) assign(detail, "diagnostic", toErrorText(error.message, MAX_MESSAGE_LENGTH));
   return detail;
 }
 
@@ -237,6 +237,7 @@ function toModelCall(
   call: ModelCallState,
   view: AttemptView,
   pricing: PriceTable | undefined,
+  keepText = false,
 ): ModelCall {
   const attempt = view.of(call.attempt);
   const record: ModelCall = {
@@ -267,7 +268,7 @@ function toModelCall(
     const text = isLastFailure(turn, view, call) ? errorEvidence(attempt)?.errorMessage : undefined;
     const status = readErrorStatus(text);
     assign(record, "errorStatus", status);
-    assign(record, "errorDiagnostic", toErrorText(text, MAX_MESSAGE_LENGTH));
+    if (keepText) assign(record, "errorDiagnostic", toErrorText(text, MAX_MESSAGE_LENGTH));
     record.errorReason = toFailureReason(status, call.errorCategory ?? call.failureKind);
   }
   assign(record, "spanId", call.spanId);
@@ -288,7 +289,7 @@ function isLastFailure(turn: OpenTurn, view: AttemptView, call: ModelCallState):
   return true;
 }
 
-function toToolCall(tool: ToolCallState): ToolCall {
+function toToolCall(tool: ToolCallState, keepText = false): ToolCall {
   const record: ToolCall = { toolCallId: tool.toolCallId, toolName: tool.toolName, outcome: tool.outcome };
   assign(record, "toolSource", tool.toolSource);
   assign(record, "toolOwner", tool.toolOwner);
@@ -297,7 +298,7 @@ function toToolCall(tool: ToolCallState): ToolCall {
   assign(record, "endedAt", times.endedAt);
   assign(record, "durationMs", tool.durationMs);
   assign(record, "errorCategory", tool.errorCategory);
-  if (tool.outcome === "error" || tool.outcome === "blocked")
+  if (keepText && (tool.outcome === "error" || tool.outcome === "blocked"))
     assign(record, "errorDiagnostic", toErrorText(tool.errorText, MAX_MESSAGE_LENGTH));
   assign(record, "spanId", tool.spanId);
   assign(record, "parentSpanId", tool.parentSpanId);

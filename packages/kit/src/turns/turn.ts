@@ -94,8 +94,8 @@ export interface TurnError {
   /** The host's own text, redacted and bounded; present only when content capture is on. */
   message?: string;
   /**
-   * The same text, redacted and bounded, whatever content capture says: for analysis inside the
-   * gateway only (the knowledge base groups failures by it); exporters never send it.
+   * The same text, redacted and bounded, for analysis inside the gateway (the knowledge base groups
+   * failures by it); exporters never send it. Kept only with content capture on, like `message`.
    */
   diagnostic?: string;
   /** Which input said so (`model.call.error`, `llm_output`, …). */
