@@ -1,16 +1,35 @@
 /**
  * Writes the knowledge base's labelled error corpus (test data, checked in) from the documented
- * formats in `error-corpus-templates.ts`: every group gets several occurrences whose volatile values
+ * formats in `error-corpus-templates.json`: every group gets several occurrences whose volatile values
  * (request and org ids, numbers, durations, UUIDs, IPs, ports, paths, keys) are drawn afresh from a
  * seeded generator, so the file is the same on every run.
  *
  *   pnpm exec tsx scripts/knowledge-base/build-error-corpus.ts
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CORPUS_GROUPS } from "./error-corpus-templates.js";
 
+/**
+ * One cause: its documented message(s) with placeholders for the volatile values, where the format
+ * is documented, and the failure's kind, category, status, provider/model or tool. Groups that differ
+ * only in a word carrying the cause (TPM vs RPM, ENOENT vs EACCES) are kept apart on purpose.
+ */
+interface CorpusGroup {
+  group: string;
+  source: string;
+  kind: string;
+  category?: string;
+  status?: number;
+  provider?: string;
+  model?: string;
+  tool?: string;
+  texts: string[];
+}
+
+const CORPUS_GROUPS = JSON.parse(
+  readFileSync(new URL("./error-corpus-templates.json", import.meta.url), "utf8"),
+) as CorpusGroup[];
 const OUTPUT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   "../../extensions/knowledge-base/src/domain/__fixtures__/error-corpus.json",
