@@ -26,17 +26,6 @@ export type FailureKind =
   | "export_failure"
   | "alert";
 
-export const FAILURE_KINDS: readonly FailureKind[] = [
-  "provider_error",
-  "tool_error",
-  "tool_blocked",
-  "tool_loop",
-  "session_stuck",
-  "turn_incomplete",
-  "export_failure",
-  "alert",
-];
-
 /** One failure as the analyzer sees it, before grouping. */
 export interface FailureSignal {
   kind: FailureKind;
