@@ -22,6 +22,14 @@ export const configDefinition = defineConfig({
     min: 0.01,
     max: 8_760,
   }),
+  learnWithinHours: field.number({
+    description:
+      "When an issue goes quiet and its last occurrence lies within this many hours of a change of the gateway's config (seen at a start), the knowledge base records the change as a learned solution candidate.",
+    default: 1,
+    min: 0.01,
+    max: 720,
+    advanced: true,
+  }),
   occurrenceRetentionDays: field.number({
     description:
       "Days each occurrence is kept (the issue entries keep their counts, first and last seen for good).",

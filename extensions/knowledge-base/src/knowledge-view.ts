@@ -18,6 +18,8 @@ export type RecordedSolution = {
   text: string;
   /** `operator` (recorded through the API or CLI) or `learned` (a candidate, not a fact). */
   source: "operator" | "learned";
+  /** For a learned candidate: the config change it points at. */
+  evidence?: { configChangedAt: number; gateway: string; keys: string[] };
 };
 
 export interface KnowledgeSnapshot {

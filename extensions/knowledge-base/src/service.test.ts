@@ -23,6 +23,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AlertRecord } from "./domain/alert.js";
 import type { IssueEntry } from "./domain/issue-entry.js";
 import type { Occurrence } from "./domain/occurrence.js";
+import type { RecordedSolution } from "./knowledge-view.js";
 import { createKnowledgeBasePluginSpec } from "./plugin-spec.js";
 import { toCollections } from "./store/collections.js";
 
@@ -40,6 +41,7 @@ async function startGateway(
   clock: ManualClock,
   stateDir: string,
   config: Record<string, unknown> = {},
+  hostConfig: Record<string, unknown> = {},
 ): Promise<FakeHost> {
   const entry = () =>
     createPackPlugin(createKnowledgeBasePluginSpec(), {
@@ -55,7 +57,7 @@ async function startGateway(
       captureContent: true,
       ...config,
     },
-    hostConfig: { agents: { list: [{ id: "main" }] } },
+    hostConfig: { agents: { list: [{ id: "main" }] }, ...hostConfig },
   });
   hosts.push(host);
   await host.startServices();
@@ -169,6 +171,73 @@ describe("clawscope-knowledge-base service", () => {
     await settle(clock);
     const back = await store.collection<IssueEntry>("knowledge_base").get(entry?.id ?? "");
     expect(back).toMatchObject({ state: "regressed", count: 2, regression: { after: "quiet" } });
+  });
+
+  it("learns a candidate solution when an issue goes quiet right after a config change, and only then", async () => {
+    const clock = createManualClock(START);
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-kb-learn-"));
+    const settings = { quietAfterHours: 1 };
+    const before = {
+      tools: { loopDetection: { enabled: false } },
+      models: { providers: { openai: { apiKey: "sk-old-0123456789abcdef" } } },
+    };
+    const first = await startGateway(clock, stateDir, settings, before);
+    const temperature =
+      "400 Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3.5 instead.";
+    const rateLimit = (n: number) =>
+      `429 Rate limit reached for gpt-4o on requests per min (RPM): Limit 500, Used ${n}, Requested 1.`;
+    await replayTurnSpec(first, providerFailure("l1", temperature, clock.now()));
+    await replayTurnSpec(first, providerFailure("l2", rateLimit(501), clock.now()));
+    await settle(clock);
+    await first.stopServices();
+
+    // the same gateway restarted ten minutes later with a changed config: loop detection on, a new key
+    await clock.advance(10 * MINUTE_MS);
+    const changedAt = clock.now();
+    const second = await startGateway(clock, stateDir, settings, {
+      tools: { loopDetection: { enabled: true } },
+      models: { providers: { openai: { apiKey: "sk-new-fedcba9876543210" } } },
+    });
+    // the rate limit goes on well after the change; the temperature error never comes back
+    await clock.advance(20 * MINUTE_MS);
+    await replayTurnSpec(second, providerFailure("l3", rateLimit(502), clock.now()));
+    await settle(clock);
+    await clock.advance(2 * HOUR_MS);
+
+    const store = await openKnowledgeStore(stateDir);
+    const entries = await store.collection<IssueEntry>("knowledge_base").find({});
+    expect(entries.map((entry) => entry.state)).toEqual(["quiet", "quiet"]);
+    const solutions = await store.collection<RecordedSolution>("kb_solutions").find({});
+    const stopped = entries.find((entry) => entry.message.includes("temperature"));
+    expect(solutions).toEqual([
+      expect.objectContaining({
+        entry: stopped?.id,
+        source: "learned",
+        evidence: {
+          configChangedAt: changedAt,
+          gateway: expect.stringMatching(/^gw-test@/),
+          keys: ["models.providers.openai", "tools.loopDetection.enabled"],
+        },
+      }),
+    ]);
+    expect(solutions[0]?.text).toContain(
+      `Stopped after the config change at ${new Date(changedAt).toISOString()}`,
+    );
+    expect(JSON.stringify(await store.collection("kb_config").find({}))).not.toContain("sk-new");
+    // the issue page and the summary show it as a candidate
+    const page = await second.callRoute(`/api/knowledge/entries/${stopped?.id}?format=html`);
+    expect(page.body).toContain("candidate");
+    const summary = (await second.callRoute("/api/knowledge/summary")).json as {
+      recentLearnings: Array<{ source: string; entry: string }>;
+    };
+    expect(summary.recentLearnings).toEqual([
+      expect.objectContaining({ source: "learned", entry: stopped?.id }),
+    ]);
+    await settle(clock);
+    const audit = await store.collection<{ id: string; action: string }>("audit_logs").find({});
+    expect(audit.map((record) => record.action)).toEqual(
+      expect.arrayContaining(["config.change", "kb.entry.status", "kb.solution.learned"]),
+    );
   });
 
   it("answers queries, summary, exports, issue pages and the agent tool; records solutions and actions", async () => {

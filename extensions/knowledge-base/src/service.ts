@@ -29,6 +29,14 @@ import {
   type StoredConceptCounts,
   toConceptGraph,
 } from "./domain/concept-graph.js";
+import {
+  type ConfigChange,
+  type ConfigState,
+  describeStoppingChange,
+  findStoppingChange,
+  toConfigChange,
+  toConfigKeys,
+} from "./domain/config-change.js";
 import { type FailureObservation, toEventFailure, toTurnFailures } from "./domain/failure-signals.js";
 import { toFingerprint } from "./domain/fingerprint.js";
 import { compileFingerprintRules } from "./domain/fingerprint-rules.js";
@@ -77,6 +85,9 @@ export async function startKnowledgeBase(
   context.own(store, "store");
   const audit = createAuditTrail(context, store, gateway.id, () => clock.now(), "kb-audit");
   const quietAfterMs = Math.round((config.quietAfterHours ?? 24) * HOUR_MS);
+  const learnWithinMs = Math.round((config.learnWithinHours ?? 1) * HOUR_MS);
+  /** Entries that went quiet in the last recompute: a config change may explain why. */
+  const quietened: IssueEntry[] = [];
   const repository = createEntryRepository(store, {
     quietAfterMs,
     traceLinks: { ...(config.traceLinks ?? {}) },
@@ -90,6 +101,12 @@ export async function startKnowledgeBase(
           from: previous.state,
           to: entry.state,
         });
+      if (
+        previous &&
+        (previous.state === "open" || previous.state === "regressed") &&
+        entry.state === "quiet"
+      )
+        quietened.push(entry);
     },
   });
   const { rules, warnings } = compileFingerprintRules(
@@ -97,6 +114,72 @@ export async function startKnowledgeBase(
   );
   for (const warning of warnings) logger.warn(warning);
   audit.record("gateway", "config.load", "ok", { rules: rules.length });
+
+  // the gateway's config keys at this start, compared with the previous start's (hashes only)
+  const configChanges = store.collection<ConfigChange>("kb_config_changes");
+  let configToRecord: ConfigState | undefined = {
+    id: gateway.id,
+    gateway: gateway.id,
+    ts: clock.now(),
+    keys: toConfigKeys(context.hostConfig),
+  };
+  const recordConfig = async () => {
+    const state = configToRecord;
+    if (!state) return;
+    const states = store.collection<ConfigState>("kb_config");
+    const change = toConfigChange(await states.get(state.id), state);
+    if (change) {
+      await configChanges.upsert([change]);
+      audit.record("gateway", "config.change", "ok", {
+        keys: change.keys.join(","),
+        changed: change.changed,
+      });
+    }
+    await states.upsert([state]);
+    configToRecord = undefined;
+  };
+  try {
+    await recordConfig();
+  } catch (error) {
+    logger.warn(
+      `could not record the gateway's config keys (tried again each minute): ${describeError(error)}`,
+    );
+  }
+  const solutions = store.collection<RecordedSolution>("kb_solutions");
+  /** Records a learned candidate for each entry that went quiet close to a config change. */
+  const learnFromQuiet = async () => {
+    if (quietened.length === 0) return;
+    const entries = quietened.splice(0);
+    try {
+      const from = Math.min(...entries.map((entry) => entry.firstSeen));
+      const changes = await configChanges.find({ from, sort: { field: "ts", order: "asc" }, limit: 10_000 });
+      for (const entry of entries) {
+        const change = findStoppingChange(entry, changes, learnWithinMs);
+        if (!change) continue;
+        const id = `learned:${entry.id}:${change.id}`;
+        // another gateway of the fleet may have recorded it
+        if (await solutions.get(id)) continue;
+        await solutions.upsert([
+          {
+            id,
+            entry: entry.id,
+            ts: clock.now(),
+            author: "knowledge-base",
+            text: describeStoppingChange(change),
+            source: "learned",
+            evidence: { configChangedAt: change.ts, gateway: change.gateway, keys: change.keys },
+          },
+        ]);
+        audit.record("analyzer", "kb.solution.learned", "ok", {
+          entry: entry.id,
+          configChangedAt: change.ts,
+        });
+      }
+    } catch (error) {
+      quietened.push(...entries);
+      throw error;
+    }
+  };
 
   /** Entries with occurrences written since their last recompute. */
   const dirty = new Set<string>();
@@ -178,6 +261,7 @@ export async function startKnowledgeBase(
   };
   context.schedule("kb-concepts", { every: "minute", at: RECOMPUTE_AT_MS / 2 }, async (run) => {
     if (run.signal.aborted) return;
+    await recordConfig();
     for (const document of concepts.takeChanged()) conceptPipeline.enqueue(document.id, document);
     if (clock.now() - graphAt >= GRAPH_EVERY_MS) await rebuildGraph();
   });
@@ -196,6 +280,7 @@ export async function startKnowledgeBase(
     if (dirty.size === 0 && quietening.length === 0) return refreshView();
     try {
       await recompute([...dirty, ...quietening]);
+      await learnFromQuiet();
       await view.refresh();
       lastRecomputeError = undefined;
     } catch (error) {
@@ -205,7 +290,6 @@ export async function startKnowledgeBase(
     }
   });
 
-  const solutions = store.collection<RecordedSolution>("kb_solutions");
   const addSolution = async (entry: string, text: string, author: string) => {
     const ts = clock.now();
     const solution: RecordedSolution = {

@@ -22,6 +22,10 @@ export function toCollections(occurrenceRetentionDays: number): CollectionSpec[]
     { name: "kb_actions", timeField: "ts", indexes: [["entry", "ts"], ["into"]] },
     // solutions operators recorded on an entry, with author and time
     { name: "kb_solutions", timeField: "ts", indexes: [["entry", "ts"]] },
+    // each gateway's config key hashes at its last start, and the changes between starts (the
+    // evidence learned solution candidates point at)
+    { name: "kb_config", timeField: "ts" },
+    { name: "kb_config_changes", timeField: "ts", indexes: [["gateway", "ts"]], retentionMs: 90 * DAY_MS },
     // co-occurrence counts per gateway, hour and process; the concept graph is derived from them
     { name: "concept_counts", timeField: "ts", indexes: [["gateway", "ts"]], retentionMs: 31 * DAY_MS },
     { name: "concepts", timeField: "ts", indexes: [["type"]], retentionMs: 2 * DAY_MS },
