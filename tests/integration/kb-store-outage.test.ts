@@ -2,7 +2,8 @@
  * clawscope-knowledge-base on a real MongoDB-wire server (FerretDB) that is down when the gateway
  * starts and goes down again mid-run: the failures' occurrences wait in the spool, nothing reaches
  * the gateway as an exception, and once the server is back every failure is counted in its issue
- * entry, once.
+ * entry, once. The outage itself becomes an issue too: the knowledge base's own pipelines retried, an
+ * `export_failure` of `clawscope-knowledge-base`.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -98,8 +99,13 @@ describe("the knowledge base's store going down", () => {
       database: "clawscope",
       collections: toCollections(30),
     });
+    // the provider failures' entry (the outage itself is an entry too: the pack's own export failure)
+    const providerEntries = async () =>
+      (await (reader as Store).collection<IssueEntry>("knowledge_base").find({})).filter(
+        (entry) => entry.kind === "provider_error",
+      );
     const entryCount = async () => {
-      const entries = await (reader as Store).collection<IssueEntry>("knowledge_base").find({});
+      const entries = await providerEntries();
       return entries.length === 1 ? entries[0]?.count : -entries.length;
     };
     // the store is opened again at most once per 5 s of the extension's clock, entries each minute
@@ -117,6 +123,17 @@ describe("the knowledge base's store going down", () => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await ferret.start();
     await countReaches(6);
-    expect(await (reader as Store).collection("kb_occurrences").count()).toBe(6);
+    const occurrences = await (reader as Store)
+      .collection<{ id: string; kind: string }>("kb_occurrences")
+      .find({});
+    expect(occurrences.filter((occurrence) => occurrence.kind === "provider_error")).toHaveLength(6);
+    // the store's outage, as the knowledge base's own pipelines retried it, is a recurring issue
+    await waitFor(async () => {
+      await clock.advance(15_000);
+      const entries = await (reader as Store).collection<IssueEntry>("knowledge_base").find({});
+      return entries.some(
+        (entry) => entry.kind === "export_failure" && entry.tool === "clawscope-knowledge-base",
+      );
+    }, 60_000);
   }, 180_000);
 });

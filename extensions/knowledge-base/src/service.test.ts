@@ -240,6 +240,55 @@ describe("clawscope-knowledge-base service", () => {
     );
   });
 
+  it("records the pack's own export failures and dropped input from the extensions' health, once each", async () => {
+    const clock = createManualClock(START);
+    const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-kb-pack-"));
+    // another extension of the pack in this process, as the kit's shared registry lists it
+    const shared = globalThis as Record<symbol, unknown>;
+    const key = Symbol.for("clawscope.runtimes.v1");
+    shared[key] ??= new Map();
+    const registry = shared[key] as Map<string, unknown>;
+    let mlflow = { retried: 0, dropped: 0, deadLettered: 0, authPaused: false };
+    let lastError: { message: string; at: number } | undefined;
+    registry.set("clawscope-mlflow", {
+      pluginId: "clawscope-mlflow",
+      health: () => ({
+        pluginId: "clawscope-mlflow",
+        startedAt: START,
+        events: { seen: 0, malformed: 0, ignored: 0, overflowed: 0 },
+        turns: { late: 0 },
+        export: mlflow,
+        ...(lastError ? { lastError } : {}),
+      }),
+    });
+    try {
+      await startGateway(clock, stateDir);
+      await settle(clock);
+      mlflow = { ...mlflow, retried: 4 };
+      lastError = {
+        message: "MLflow answered HTTP 503 at http://127.0.0.1:5000/api/2.0/mlflow/runs/log-batch",
+        at: Date.now(),
+      };
+      await settle(clock);
+      mlflow = { ...mlflow, retried: 6 };
+      await settle(clock);
+      await settle(clock);
+      const store = await openKnowledgeStore(stateDir);
+      const entries = await store.collection<IssueEntry>("knowledge_base").find({});
+      expect(entries).toEqual([
+        expect.objectContaining({
+          kind: "export_failure",
+          category: "retried",
+          tool: "clawscope-mlflow",
+          count: 2,
+        }),
+      ]);
+      expect(entries[0]?.message).toBe("MLflow answered HTTP 503 at <url>");
+    } finally {
+      registry.delete("clawscope-mlflow");
+    }
+  });
+
   it("answers queries, summary, exports, issue pages and the agent tool; records solutions and actions", async () => {
     const clock = createManualClock(START);
     const stateDir = await mkdtemp(path.join(tmpdir(), "clawscope-kb-routes-"));

@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 import {
   describeError,
+  listRuntimes,
   type PackRouteSpec,
   type PackService,
   type PackStartContext,
@@ -37,8 +38,14 @@ import {
   toConfigChange,
   toConfigKeys,
 } from "./domain/config-change.js";
-import { type FailureObservation, toEventFailure, toTurnFailures } from "./domain/failure-signals.js";
-import { toFingerprint } from "./domain/fingerprint.js";
+import {
+  type FailureObservation,
+  type PackCounters,
+  toEventFailure,
+  toPackFailures,
+  toTurnFailures,
+} from "./domain/failure-signals.js";
+import { toGroupingFingerprint } from "./domain/fingerprint.js";
 import { compileFingerprintRules } from "./domain/fingerprint-rules.js";
 import { type IssueEntry, isAffected } from "./domain/issue-entry.js";
 import type { KnowledgeSource } from "./domain/knowledge-answer.js";
@@ -196,7 +203,10 @@ export async function startKnowledgeBase(
     // host times moved onto the extension's clock (the same in production; a test's or the demo's
     // shifted clock otherwise), so quiet periods and trends compare like with like
     const shifted = { ...observation, ts: observation.ts + (clock.now() - Date.now()) };
-    const fingerprint = toFingerprint(observation.signal, rules);
+    // an entry an older grouping version made keeps receiving what that version groups into it
+    const fingerprint = toGroupingFingerprint(observation.signal, rules, (hash) =>
+      view.current().byId.has(hash),
+    );
     const occurrence = toOccurrence(shifted, fingerprint, fingerprint.hash, gateway.id, context.hashId);
     observed += 1;
     pipeline.enqueue(occurrence.id, occurrence);
@@ -259,8 +269,23 @@ export async function startKnowledgeBase(
       lastRecomputeError = describeError(error);
     }
   };
+  /** The pack's own failures (exports, dropped input), read from every extension's health each minute. */
+  const packCounters: PackCounters = new Map();
+  const observePack = () => {
+    const views = [];
+    for (const runtime of listRuntimes()) {
+      try {
+        views.push(runtime.health());
+      } catch {}
+    }
+    for (const observation of toPackFailures(views, packCounters, Date.now())) {
+      const occurrence = observe(observation);
+      concepts.addNodes([conceptId("issue", occurrence.entry)], occurrence.ts);
+    }
+  };
   context.schedule("kb-concepts", { every: "minute", at: RECOMPUTE_AT_MS / 2 }, async (run) => {
     if (run.signal.aborted) return;
+    observePack();
     await recordConfig();
     for (const document of concepts.takeChanged()) conceptPipeline.enqueue(document.id, document);
     if (clock.now() - graphAt >= GRAPH_EVERY_MS) await rebuildGraph();

@@ -6,6 +6,8 @@
  * From a turn: every failed model call (a retried 429 is a recurring issue even when the retry
  * succeeded), a failed turn none of whose model calls failed (a harness error), every failed or
  * blocked tool call, and an incomplete turn. From the bus: tool loops and stuck or stalled sessions.
+ * From the pack's own health, once a minute: exports retried, dropped or dead-lettered, an export
+ * paused on a refused credential, and input an extension dropped because its queue was full.
  */
 import type { OperationalEvent, Turn } from "@clawscope/kit";
 import type { FailureSignal } from "./fingerprint.js";
@@ -136,6 +138,83 @@ export function toEventFailure(event: OperationalEvent): FailureObservation | un
     };
   }
   return undefined;
+}
+
+/** What the kit reports about one running extension, as read for the pack's own failures. */
+export interface PackHealthView {
+  pluginId: string;
+  startedAt?: number;
+  events: { overflowed: number };
+  turns: { late: number };
+  export: { retried: number; dropped: number; deadLettered: number; authPaused: boolean };
+  lastError?: { message: string; at: number };
+}
+
+/** The counters read last time, by extension; `toPackFailures` updates it. */
+export type PackCounters = Map<
+  string,
+  { retried: number; dropped: number; deadLettered: number; lost: number }
+>;
+
+/**
+ * The pack's own failures since the previous look: per extension, one export failure when its
+ * exports were retried, dropped or dead-lettered or are paused on a refused credential, and one
+ * dropped-input failure when its input queue overflowed or late input was dropped. Keys carry the
+ * counters, so looking again after a reload of this extension counts nothing twice.
+ */
+export function toPackFailures(
+  views: readonly PackHealthView[],
+  previous: PackCounters,
+  now: number,
+): FailureObservation[] {
+  const observations: FailureObservation[] = [];
+  for (const view of views) {
+    const counters = {
+      retried: view.export.retried,
+      dropped: view.export.dropped,
+      deadLettered: view.export.deadLettered,
+      lost: view.events.overflowed + view.turns.late,
+    };
+    const before = previous.get(view.pluginId) ?? { retried: 0, dropped: 0, deadLettered: 0, lost: 0 };
+    previous.set(view.pluginId, counters);
+    const process = `${view.pluginId}:${view.startedAt ?? 0}`;
+    // the last error names the cause when it is recent (the extension's error, secrets already out)
+    const recentError =
+      view.lastError && now - view.lastError.at <= 5 * 60_000 ? view.lastError.message : undefined;
+    const category =
+      counters.dropped > before.dropped
+        ? "dropped"
+        : counters.deadLettered > before.deadLettered
+          ? "dead_lettered"
+          : view.export.authPaused
+            ? "auth"
+            : counters.retried > before.retried
+              ? "retried"
+              : undefined;
+    if (category)
+      observations.push({
+        key: `export:${process}:${counters.retried}:${counters.dropped}:${counters.deadLettered}:${category}`,
+        ts: now,
+        signal: {
+          kind: "export_failure",
+          category,
+          tool: view.pluginId,
+          message: recentError ?? `${view.pluginId} exports ${category.replace("_", "-")}`,
+        },
+      });
+    if (counters.lost > before.lost)
+      observations.push({
+        key: `dropped:${process}:${counters.lost}`,
+        ts: now,
+        signal: {
+          kind: "turn_incomplete",
+          category: "input_dropped",
+          tool: view.pluginId,
+          message: `${view.pluginId} dropped input: its queue was full or the input came after its turn closed`,
+        },
+      });
+  }
+  return observations;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

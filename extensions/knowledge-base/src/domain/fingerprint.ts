@@ -60,9 +60,11 @@ export interface Fingerprint {
 }
 
 type Parts = (string | number | undefined)[];
+/** One grouping algorithm: the parts a signal's fingerprint hashes. */
+export type GroupingAlgorithm = (signal: FailureSignal, message: string) => Parts;
 
 /** The parts each known version groups by; older versions stay here as long as entries use them. */
-const ALGORITHMS: Record<number, (signal: FailureSignal, message: string) => Parts> = {
+const ALGORITHMS: Readonly<Record<number, GroupingAlgorithm>> = {
   1: (signal, message) => [
     signal.kind,
     clean(signal.category),
@@ -75,11 +77,6 @@ const ALGORITHMS: Record<number, (signal: FailureSignal, message: string) => Par
   ],
 };
 
-/** The versions that can still be looked up, newest first. */
-export const KNOWN_FINGERPRINT_VERSIONS: readonly number[] = Object.keys(ALGORITHMS)
-  .map(Number)
-  .sort((left, right) => right - left);
-
 /**
  * The fingerprint of a signal under `version` (default the current one), after the operator's
  * rules: the first rule that matches either assigns a fingerprint of its own (every failure it
@@ -89,8 +86,9 @@ export function toFingerprint(
   signal: FailureSignal,
   rules: readonly FingerprintRule[] = [],
   version: number = FINGERPRINT_VERSION,
+  algorithms: Readonly<Record<number, GroupingAlgorithm>> = ALGORITHMS,
 ): Fingerprint {
-  const algorithm = ALGORITHMS[version] ?? ALGORITHMS[FINGERPRINT_VERSION];
+  const algorithm = algorithms[version] ?? ALGORITHMS[FINGERPRINT_VERSION];
   const message = normalizeErrorMessage(signal.message);
   const rule = rules.find((candidate) => matchRule(candidate, signal, message));
   const defaultParts = algorithm ? algorithm(signal, message) : [];
@@ -119,12 +117,28 @@ export function toFingerprint(
   return fingerprint;
 }
 
-/** Every fingerprint a signal may already be grouped under: the current version first, then older ones. */
-export function toFingerprintCandidates(
+/**
+ * The fingerprint a signal is grouped under: its current version's, unless an entry made by an
+ * older version already receives this failure — then that one, so a new version never regroups
+ * existing entries (they keep growing under the grouping that made them; new causes get the new
+ * grouping). `hasEntry` says whether an entry exists under a hash.
+ */
+export function toGroupingFingerprint(
   signal: FailureSignal,
-  rules: readonly FingerprintRule[] = [],
-): Fingerprint[] {
-  return KNOWN_FINGERPRINT_VERSIONS.map((version) => toFingerprint(signal, rules, version));
+  rules: readonly FingerprintRule[],
+  hasEntry: (hash: string) => boolean,
+  algorithms: Readonly<Record<number, GroupingAlgorithm>> = ALGORITHMS,
+): Fingerprint {
+  const versions = Object.keys(algorithms)
+    .map(Number)
+    .sort((left, right) => right - left);
+  const current = toFingerprint(signal, rules, versions[0], algorithms);
+  if (versions.length === 1 || hasEntry(current.hash)) return current;
+  for (const version of versions.slice(1)) {
+    const older = toFingerprint(signal, rules, version, algorithms);
+    if (hasEntry(older.hash)) return older;
+  }
+  return current;
 }
 
 function hashParts(version: number, parts: Parts): string {

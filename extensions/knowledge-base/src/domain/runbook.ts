@@ -200,6 +200,16 @@ export const RUNBOOK: readonly RunbookItem[] = [
     ],
   },
   {
+    id: "export-failure",
+    title: "The pack cannot deliver to a backend",
+    when: { kinds: ["export_failure"] },
+    steps: [
+      "`openclaw clawscope status` shows each extension's pending, spooled, dropped and dead-lettered items and its last error.",
+      "A backend down or slow: the items wait in the spool (`spoolMaxBytes`) and are sent when it is back; raise the spool if outages last longer than it holds.",
+      "A refused credential pauses the extension's exports until the key is fixed in its config; refused items are kept as dead letters: `openclaw clawscope redeliver` sends them again.",
+    ],
+  },
+  {
     id: "turn-incomplete",
     title: "Turns end without their final events",
     when: { kinds: ["turn_incomplete"] },
