@@ -15,6 +15,7 @@ import { createLangfuseReceiver, type LangfuseReceiver } from "@clawscope/testin
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayHandle, startGateway } from "./harness/gateway.js";
 import { chatCompletion, runOpenClawCli, waitFor } from "./harness/gateway-client.js";
+import { badSchema, badTemperature } from "./harness/kb-failures.js";
 import { kbPlugin } from "./harness/kb-plugin.js";
 import { langfusePlugin } from "./harness/langfuse-plugin.js";
 import { toLangfuseTraceId } from "./harness/langfuse-traces.js";
@@ -46,21 +47,6 @@ type Entry = {
   agents: string[];
   models: string[];
 };
-
-const hex = (length: number) =>
-  Array.from({ length }, () => "0123456789abcdef"[Math.floor(Math.random() * 16)]).join("");
-// (a context-overflow message would make the host compact and retry, and a 401 would put the
-// provider's auth profile in cooldown for the following turns: both real behaviours, not this test's)
-const badTemperature = (value: number): MockStep => ({
-  kind: "error",
-  status: 400,
-  message: `Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got ${value} instead. (request id req_${hex(24)})`,
-});
-const badSchema = (index: number): MockStep => ({
-  kind: "error",
-  status: 422,
-  message: `Invalid schema for function 'tool_${index}': In context=('properties', 'limit'), 'minimum' is not permitted. See https://platform.openai.com/docs/guides/function-calling?req=${hex(16)}`,
-});
 
 describe("clawscope-knowledge-base on the real gateway", () => {
   let gateway: GatewayHandle;
