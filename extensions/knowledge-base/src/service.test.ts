@@ -372,6 +372,12 @@ describe("clawscope-knowledge-base service", () => {
         })
       ).status,
     ).toBe(400);
+    const oversized = await host.callRoute("/api/knowledge/query", {
+      method: "POST",
+      body: JSON.stringify({ query: "x", padding: "y".repeat(1024 * 1024) }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(oversized).toMatchObject({ status: 400, json: { error: "request body over 1048576 bytes" } });
     expect((await host.callRoute("/api/knowledge/summary", { anonymous: true })).status).toBe(401);
 
     // the concept graph is rebuilt every 5 minutes from every gateway's co-occurrence counts
@@ -525,6 +531,11 @@ describe("clawscope-knowledge-base service", () => {
     expect(malformed.status).toBe(400);
     expect((malformed.json as { error: string }).error).toMatch(/^alerts\[0\]\.labels/);
     expect((await send("{oops", `Bearer ${token}`)).status).toBe(400);
+    const oversized = await send(
+      { version: "4", alerts: [], padding: "y".repeat(4 * 1024 * 1024) },
+      `Bearer ${token}`,
+    );
+    expect(oversized).toMatchObject({ status: 400, json: { error: "request body over 4194304 bytes" } });
     await settle(clock);
     const alerts = (await openKnowledgeStore(stateDir)).collection<AlertRecord>("alerts");
     expect(await alerts.count()).toBe(0);

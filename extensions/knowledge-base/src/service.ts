@@ -70,10 +70,11 @@ const MAX_STORED_CONCEPTS = 5_000;
 const MAX_STORED_LINKS = 20_000;
 
 export const KNOWLEDGE_ROUTES: PackRouteSpec[] = [
-  { path: KNOWLEDGE_BASE_PATH, match: "prefix", maxBodyBytes: 1024 * 1024 },
+  // a bad request, oversized included, gets 400 with one line
+  { path: KNOWLEDGE_BASE_PATH, match: "prefix", maxBodyBytes: 1024 * 1024, tooLargeStatus: 400 },
   { path: "/api/knowledge-metrics" },
   // Alertmanager authenticates with its own token, checked by the handler
-  { path: ALERT_WEBHOOK_PATH, auth: "plugin", maxBodyBytes: 4 * 1024 * 1024 },
+  { path: ALERT_WEBHOOK_PATH, auth: "plugin", maxBodyBytes: 4 * 1024 * 1024, tooLargeStatus: 400 },
 ];
 export const KNOWLEDGE_TOOLS: PackToolSpec[] = [KB_QUERY_TOOL];
 

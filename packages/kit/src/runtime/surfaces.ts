@@ -25,8 +25,10 @@ export interface PackRouteSpec {
   auth?: "gateway" | "plugin";
   /** `prefix` also takes the paths below `path`. Default `exact`. */
   match?: "exact" | "prefix";
-  /** Largest request body read (default 64 KiB); larger ones get 413. */
+  /** Largest request body read (default 64 KiB); larger ones get `tooLargeStatus`. */
   maxBodyBytes?: number;
+  /** The status a body over `maxBodyBytes` gets: 413 (default), or 400 where the API promises 400 for every bad request. */
+  tooLargeStatus?: 400 | 413;
 }
 
 /** A request as a route handler sees it. */
@@ -159,7 +161,7 @@ export async function serveRoute(
     const read = await readBody(request, route.maxBodyBytes ?? DEFAULT_MAX_BODY);
     if (read.tooLarge) {
       send(response, {
-        status: 413,
+        status: route.tooLargeStatus ?? 413,
         json: { error: `request body over ${route.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes` },
       });
       return true;
