@@ -20,6 +20,31 @@ describe("normalizeErrorMessage", () => {
     ).toBe("upstream <ip> failed at <time> after <n> tries, trace <hex> in <path>");
   });
 
+  it("replaces bare IPv6 addresses, dates with a month's name and Kubernetes pod suffixes", () => {
+    expect(normalizeErrorMessage("connect ECONNREFUSED fe80::1ff:fe23:4567:890a port 8080")).toBe(
+      "connect ECONNREFUSED <ip> port <n>",
+    );
+    expect(normalizeErrorMessage("connect ECONNREFUSED 2001:db8:85a3:0:0:8a2e:370:7334")).toBe(
+      "connect ECONNREFUSED <ip>",
+    );
+    expect(normalizeErrorMessage("certificate expired on Dec 5, 2026 10:14 AM")).toBe(
+      normalizeErrorMessage("certificate expired on March 21st, 2027"),
+    );
+    expect(normalizeErrorMessage("Retry-After: Sat, 05 Dec 2026 10:14:03 GMT")).toBe("Retry-After: <time>");
+    expect(normalizeErrorMessage("Timed out waiting for pod gateway-7d9f8b6c5-x2x4z")).toBe(
+      normalizeErrorMessage("Timed out waiting for pod gateway-5c6bd7f8b9-abcde"),
+    );
+    // a URL ends at a closing backtick
+    expect(
+      normalizeErrorMessage("command `curl -s https://api.internal/v2/items/88412` exited with code 7"),
+    ).toBe("command `curl -s <url api.internal>` exited with code 7");
+    // names that only look alike stay
+    expect(normalizeErrorMessage("std::vector::at out of range")).toBe("std::vector::at out of range");
+    expect(normalizeErrorMessage("model claude-3-5-sonnet-20241022 is overloaded")).toBe(
+      "model claude-<n>-sonnet-<n> is overloaded",
+    );
+  });
+
   it("keeps the numbers that name a cause: HTTP statuses and exit codes", () => {
     expect(normalizeErrorMessage("Request failed with status code 404")).toBe(
       "Request failed with status code 404",

@@ -184,10 +184,17 @@ export function replaceVolatile(text: string): string {
     text
       // URLs keep their host (a name is a cause: which service), not its port, path or query
       .replace(
-        /\b(?:https?|wss?|ftp):\/\/([^\s/:'"<>)\]]+)(?::\d+)?[^\s'"<>)\]]*/gi,
+        /\b(?:https?|wss?|ftp):\/\/([^\s/:'"`<>)\]]+)(?::\d+)?[^\s'"`<>)\]]*/gi,
         (_match, host: string) => (isIpAddress(host) ? "<url>" : `<url ${toSiteName(host)}>`),
       )
       .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, "<uuid>")
+      // Kubernetes pod names keep their workload: `gateway-7d9f8b6c5-x2x4z` → `gateway-<pod>`
+      .replace(/\b([a-z][a-z0-9-]*?)-(?=[a-z0-9]*\d)[a-z0-9]{8,10}-[a-z0-9]{5}\b/g, "$1-<pod>")
+      // dates with a month's name: `Dec 5, 2026 10:14 AM`, `Sat, 05 Dec 2026 10:14:03 GMT` (HTTP dates)
+      .replace(
+        /\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?:\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,?) \d{4}(?:,? \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M)?)?(?: (?:GMT|UTC|[+-]\d{4}))?\b/g,
+        "<time>",
+      )
       .replace(
         /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b/g,
         "<time>",
@@ -196,6 +203,10 @@ export function replaceVolatile(text: string): string {
       // IPv4 and IPv6 addresses, with their port
       .replace(/\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/g, "<ip>")
       .replace(/\[[0-9a-f:]*:[0-9a-f:]*\](?::\d+)?/gi, "<ip>")
+      .replace(
+        /(?<![\w:.<])(?=[0-9a-f:]*::|(?:[0-9a-f]{1,4}:){4})[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:])/gi,
+        "<ip>",
+      )
       .replace(/\blocalhost:\d+\b/gi, "localhost:<n>")
       // file paths: POSIX (two segments or more) and Windows
       .replace(/(?<![\w<])(?:~|\.{1,2})?(?:\/[\w.@+-]+){2,}\/?/g, "<path>")
