@@ -3,22 +3,30 @@
  * numbers, 422s of another cause, a 429 the host retried, a tool that fails in two turns and a tool
  * loop the host detects become exactly the expected issue entries in the knowledge base's embedded
  * SQLite store — same-cause messages folded, different causes apart — with counts, first and last
- * seen, agents and models, and example traces that Langfuse (the contract receiver) holds. The
- * temperature issue goes quiet (`quietAfterHours` of 144 s) and regresses when it comes back. The
- * query API, the summary, both exports, the HTML page, the CLI and the agent tool (called by the mock
- * model in a real turn) answer from it.
+ * seen, agents and models, and example traces that Langfuse (the contract receiver) and a real MLflow
+ * hold, their links leading there. The temperature issue goes quiet (`quietAfterHours` of 144 s) and
+ * regresses when it comes back. The query API, the summary, both exports, the HTML page, the CLI and
+ * the agent tool (called by the mock model in a real turn) answer from it.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createLangfuseReceiver, type LangfuseReceiver } from "@clawscope/testing";
+import {
+  createLangfuseReceiver,
+  findFreePort,
+  type LangfuseReceiver,
+  type MlflowServer,
+} from "@clawscope/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayHandle, startGateway } from "./harness/gateway.js";
+import { type GatewayHandle, REPO_ROOT, startGateway } from "./harness/gateway.js";
 import { chatCompletion, runOpenClawCli, waitFor } from "./harness/gateway-client.js";
 import { badSchema, badTemperature } from "./harness/kb-failures.js";
 import { kbPlugin } from "./harness/kb-plugin.js";
 import { langfusePlugin } from "./harness/langfuse-plugin.js";
 import { toLangfuseTraceId } from "./harness/langfuse-traces.js";
+import { mlflowPlugin } from "./harness/mlflow-plugin.js";
+import { createMlflowReader, type MlflowReader, toMlflowTraceId } from "./harness/mlflow-rest.js";
+import { startE2eMlflowServer } from "./harness/mlflow-server.js";
 import { type MockProvider, startMockProvider } from "./harness/mock-provider.js";
 import type { MockStep } from "./harness/mock-reply.js";
 import { ECHO_TOOL_PLUGIN, writePluginFixture } from "./harness/plugin-fixtures.js";
@@ -52,6 +60,10 @@ describe("clawscope-knowledge-base on the real gateway", () => {
   let gateway: GatewayHandle;
   let provider: MockProvider;
   let langfuse: LangfuseReceiver;
+  let mlflowServer: MlflowServer;
+  let mlflow: MlflowReader;
+  const mlflowDir = path.join(REPO_ROOT, ".e2e-tmp", `kb-turns-mlflow-${Date.now()}`);
+  const experiment = `e2e-kb-turns-${Date.now()}`;
   let entries: Entry[];
 
   const api = async (
@@ -83,6 +95,9 @@ describe("clawscope-knowledge-base on the real gateway", () => {
 
   beforeAll(async () => {
     langfuse = await createLangfuseReceiver();
+    // a real MLflow: the example traces' MLflow ids must name traces it holds
+    mlflowServer = await startE2eMlflowServer({ dir: mlflowDir, port: await findFreePort() });
+    mlflow = createMlflowReader(mlflowServer.trackingUri);
     provider = await startMockProvider();
     provider.script(CONTEXT, [
       badTemperature(3.5),
@@ -139,9 +154,20 @@ describe("clawscope-knowledge-base on the real gateway", () => {
           // the error text the fingerprints read is kept only with content capture on
           captureContent: true,
           quietAfterHours: 0.04,
-          traceLinks: { langfuse: `${langfuse.url}/project/e2e/traces/{langfuseTraceId}` },
+          traceLinks: {
+            langfuse: `${langfuse.url}/project/e2e/traces/{langfuseTraceId}`,
+            // MLflow's REST API for the trace, so the test can follow the link
+            mlflow: `${mlflowServer.trackingUri}/api/3.0/mlflow/traces/get?trace_id={mlflowTraceId}`,
+          },
         }),
         langfusePlugin(langfuse, { flushIntervalMs: 200 }),
+        mlflowPlugin({
+          trackingUri: mlflowServer.trackingUri,
+          experimentName: experiment,
+          gatewayName: "e2e-kb",
+          flushIntervalMs: 500,
+          settleMs: 300,
+        }),
         ECHO_TOOL_PLUGIN,
         failTool,
       ],
@@ -173,6 +199,9 @@ describe("clawscope-knowledge-base on the real gateway", () => {
     await gateway?.close();
     await provider?.close();
     await langfuse?.close();
+    await mlflowServer?.stop();
+    if (process.env.CLAWSCOPE_E2E_KEEP !== "1" && existsSync(mlflowDir))
+      rmSync(mlflowDir, { recursive: true });
   });
 
   it("folds same-cause failures into one entry each and keeps the causes apart", () => {
@@ -220,6 +249,24 @@ describe("clawscope-knowledge-base on the real gateway", () => {
       expect(example.links.langfuse).toBe(
         `${langfuse.url}/project/e2e/traces/${toLangfuseTraceId(example.turnId ?? "")}`,
       );
+    // the MLflow links lead to the failed turns' traces in the real MLflow
+    const experimentId = await waitFor(() => mlflow.experimentId(experiment), 60_000, 500, "the experiment");
+    await waitFor(
+      async () => {
+        const held = new Set((await mlflow.searchTraces(experimentId)).map((trace) => trace.trace_id));
+        return detail.examples.every((example) => held.has(toMlflowTraceId(example.turnId ?? "")));
+      },
+      90_000,
+      1_000,
+      "the examples' traces in MLflow",
+    );
+    for (const example of detail.examples) {
+      const link = example.links.mlflow ?? "";
+      expect(link).toContain(toMlflowTraceId(example.turnId ?? ""));
+      const followed = await fetch(link);
+      expect(followed.status, link).toBe(200);
+      expect(JSON.stringify(await followed.json())).toContain(toMlflowTraceId(example.turnId ?? ""));
+    }
   });
 
   it("answers the query API, summary, exports and HTML page behind gateway auth, and the CLI", async () => {
