@@ -134,6 +134,27 @@ export const RUNBOOK: readonly RunbookItem[] = [
     ],
   },
   {
+    id: "invalid-request",
+    title: "The provider refuses the request as invalid",
+    when: {
+      kinds: ["provider_error"],
+      statuses: [400, 422],
+      words: [
+        "invalid_request_error",
+        "unsupported parameter",
+        "unsupported value",
+        "is not permitted",
+        "validationexception",
+      ],
+    },
+    steps: [
+      "A parameter this model does not take or takes in another range: the per-model `params` in `agents.defaults.models` (`temperature`, `maxTokens`, …), the agent-wide `agents.defaults.params`, and what a request sent through the gateway's OpenAI-compatible API asked for.",
+      "A custom or proxied endpoint that lacks a capability OpenClaw uses: declare it in the provider's `compat` (`supportsTemperature`, `supportsTools`, `supportsStrictMode`, `maxTokensField`, …).",
+      "A tool schema the provider does not accept (a plugin's or an MCP server's tool): the examples name the tool; fix its schema or leave it out for this model.",
+      "The words that say which field are in the message when the knowledge base runs with `captureContent: true`.",
+    ],
+  },
+  {
     id: "provider-unreachable",
     title: "The provider cannot be reached",
     when: {
