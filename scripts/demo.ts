@@ -277,6 +277,8 @@ async function main(): Promise<void> {
     if (withMemory) {
       for (const line of await describeMemory(gateway, turns.length)) console.log(line);
     }
+    if (extensionIds.includes("clawscope-knowledge-base"))
+      for (const line of await describeKnowledge(gateway)) console.log(line);
     console.log(`\nGateway log: ${relative(gateway.logFile)}`);
     // the CLI knows `clawscope` only from a config that loads the pack: name the demo's
     console.log(
@@ -379,6 +381,53 @@ async function describeMemory(gateway: GatewayHandle, turns: number): Promise<st
     `\nToday's consolidation (${date}), run now with POST /api/consolidation/run (the memory's clock is past midnight in this demo):`,
     ...digestSummary(markdown).map((line) => `  ${line}`),
     `  the whole digest: GET /api/consolidation/${date}?format=markdown; as HTML: ${relative(htmlFile)}`,
+  );
+  return lines;
+}
+
+/**
+ * What the knowledge base made of the failed turn: its issue (recomputed a few seconds after the
+ * minute), the first solution it offers, and where to read more; the issue's HTML page is written
+ * beside the gateway's folder.
+ */
+async function describeKnowledge(gateway: GatewayHandle): Promise<string[]> {
+  const read = async (route: string) => {
+    const response = await fetch(`${gateway.baseUrl}${route}`, {
+      headers: { authorization: `Bearer ${gateway.token}` },
+    });
+    return response.ok ? await response.text() : "";
+  };
+  type Issue = {
+    id: string;
+    title: string;
+    state: string;
+    count: number;
+    solutions?: { title: string; steps: string[] }[];
+  };
+  let issues: Issue[] = [];
+  const started = Date.now();
+  while (Date.now() - started < 90_000) {
+    const body = await read("/api/knowledge/export?format=json");
+    issues = body ? ((JSON.parse(body) as { entries?: Issue[] }).entries ?? []) : [];
+    if (issues.length > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  const lines = ["\nThe knowledge base (recurring failures, fingerprinted into issues):"];
+  const [top] = issues;
+  if (!top) {
+    lines.push("  no issue yet: entries are recomputed a few seconds after each minute");
+    return lines;
+  }
+  lines.push(
+    `  ${issues.length} issue${issues.length === 1 ? "" : "s"}; ${top.title} (${top.state}, ${top.count}×)`,
+  );
+  const fix = top.solutions?.[0];
+  if (fix) lines.push(`  what fixes it (${fix.title}): ${fix.steps[0] ?? ""}`);
+  const htmlFile = path.join(demoDir, "kb-issue.html");
+  writeFileSync(htmlFile, await read(`/api/knowledge/entries/${top.id}?format=html`));
+  lines.push(
+    "  on the gateway's port, with its token: POST /api/knowledge/query, GET /api/knowledge/summary?format=html,",
+    `  /api/knowledge/export?format=markdown; this issue's page: ${relative(htmlFile)}`,
   );
   return lines;
 }

@@ -61,6 +61,13 @@ describe("pnpm demo", () => {
       const htmlFile = /as HTML: (\S+\.html)$/m.exec(output)?.[1];
       expect(htmlFile).toBeDefined();
       expect(readFileSync(path.resolve(REPO_ROOT, htmlFile as string), "utf8")).toContain("<svg");
+      // the knowledge base made the failed turn an issue, with a solution and its page
+      const issue = /^ {2}(\d+) issues?; (.+) \((\w+), (\d+)×\)$/m.exec(output);
+      expect(issue, output.slice(-3000)).not.toBeNull();
+      expect(issue?.[2]).toMatch(/^provider error/);
+      expect(output).toMatch(/^ {2}what fixes it \(/m);
+      const issuePage = /this issue's page: (\S+\.html)$/m.exec(output)?.[1];
+      expect(readFileSync(path.resolve(REPO_ROOT, issuePage as string), "utf8")).toContain("<svg");
       const asked = /Ask the pack any time: (.+)$/m.exec(output)?.[1];
       expect(asked, "the demo prints a status command").toBeDefined();
       const status = spawnSync("sh", ["-c", asked as string], {
