@@ -10,12 +10,16 @@
  *    written (fingerprint, occurrence, concept counts, the spooled pipeline, the SQLite upsert; the
  *    final flush at a graceful stop included), per failed turn, against a no-op bus subscriber and
  *    hook handlers fed the same turns (the baseline of `pack-cost.ts`). Interleaved rounds, medians.
+ * 3. **Recompute of a hot issue**: the minute job's recompute of one entry that holds 100 000
+ *    occurrences (a failure every 25 seconds for its 30 days), on SQLite and FerretDB: the time one
+ *    entry takes, and on SQLite (synchronous) the longest the gateway's event loop is held.
  *
  * Run with `pnpm bench` (it builds first), or `node --expose-gc --import tsx kb-cost.ts` after a build.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { readRuntime } from "@clawscope/kit";
 import { openStore, type Store } from "@clawscope/store";
@@ -34,6 +38,7 @@ const repoRoot = path.resolve(here, "..");
 const KB_ID = "clawscope-knowledge-base";
 const ENTRIES = Number(process.env.BENCH_KB_ENTRIES ?? 5_000);
 const OCCURRENCES = Number(process.env.BENCH_KB_OCCURRENCES ?? 100_000);
+const HOT_OCCURRENCES = Number(process.env.BENCH_KB_HOT_OCCURRENCES ?? 100_000);
 const QUERIES = Number(process.env.BENCH_KB_QUERIES ?? 1_000);
 const FAILURES = Number(process.env.BENCH_KB_FAILURES ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -180,6 +185,69 @@ async function measureQueries(
   }
 }
 
+/** The minute job's recompute of one entry with `HOT_OCCURRENCES` occurrences: median of `rounds` after a warm-up, and the event loop's worst delay. */
+async function measureRecompute(
+  label: string,
+  rounds: number,
+  open: (collections: unknown) => Promise<Store>,
+): Promise<string> {
+  const source = (file: string) =>
+    pathToFileURL(path.join(repoRoot, "extensions", "knowledge-base", "src", "store", file)).href;
+  const { toCollections } = await import(source("collections.ts"));
+  const { createEntryRepository } = await import(source("entry-repository.ts"));
+  const store = await open(toCollections(30));
+  try {
+    const now = Date.now();
+    const span = 29 * 86_400_000;
+    for (let start = 0; start < HOT_OCCURRENCES; start += 5_000) {
+      const batch = [];
+      for (let index = start; index < Math.min(start + 5_000, HOT_OCCURRENCES); index += 1) {
+        const ts = now - Math.floor((index / HOT_OCCURRENCES) * span);
+        batch.push({
+          id: `hot-${index}`,
+          key: `hot-${index}`,
+          entry: "hot",
+          ts,
+          hour: Math.floor(ts / 3_600_000) * 3_600_000,
+          kind: "provider_error",
+          version: 1,
+          title: `provider error 429 openai/gpt-4o: ${CAUSES[0]}`,
+          message: `429 ${CAUSES[0]}`,
+          status: 429,
+          provider: "openai",
+          model: `gpt-4o-${index % 4}`,
+          agent: `agent-${index % 7}`,
+          channel: index % 2 ? "webchat" : "slack",
+          gateway: `gw-${index % 3}`,
+          turnId: `turn-${index}`,
+          traceId: (index * 2_654_435_761).toString(16).padStart(32, "0"),
+        });
+      }
+      await store.collection("kb_occurrences").upsert(batch);
+    }
+    const repository = createEntryRepository(store, {
+      quietAfterMs: 86_400_000,
+      traceLinks: {},
+      now: () => now,
+    });
+    const timings: number[] = [];
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    for (let round = 0; round <= rounds; round += 1) {
+      if (round === 1) delay.enable();
+      const started = performance.now();
+      const entry = (await repository.recompute("hot")) as { count?: number } | undefined;
+      if (entry?.count !== HOT_OCCURRENCES) throw new Error(`the hot entry counted ${entry?.count}`);
+      if (round > 0) timings.push(performance.now() - started);
+      // the delay histogram records when its timer gets to run: let it
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    delay.disable();
+    return `${label}: recompute of one issue with ${HOT_OCCURRENCES} occurrences ${percentile(timings, 50).toFixed(0)} ms (median of ${rounds}), event loop held at most ${(delay.max / 1e6).toFixed(0)} ms`;
+  } finally {
+    await store.close();
+  }
+}
+
 const failure = (round: number, index: number): TurnSpec => ({
   runId: `kb-bench-${round}-${index}`,
   sessionKey: `agent:main:kb-bench-${index % 50}`,
@@ -255,6 +323,14 @@ async function main(): Promise<void> {
       ),
     );
     console.log(lines.at(-1));
+    const recomputeFile = path.join(stateRoot, "recompute", "store.sqlite");
+    await mkdir(path.dirname(recomputeFile), { recursive: true });
+    lines.push(
+      await measureRecompute("SQLite", 5, (collections) =>
+        openStore({ kind: "sqlite", path: recomputeFile, collections: collections as never }),
+      ),
+    );
+    console.log(lines.at(-1));
     let ferret: FerretDbServer | undefined;
     try {
       ferret = await startFerretDb();
@@ -272,6 +348,17 @@ async function main(): Promise<void> {
             }),
           path.join(stateRoot, "ferretdb"),
           entry,
+        ),
+      );
+      console.log(lines.at(-1));
+      lines.push(
+        await measureRecompute("FerretDB", 1, (collections) =>
+          openStore({
+            kind: "mongodb",
+            uri,
+            database: "clawscope_kb_recompute",
+            collections: collections as never,
+          }),
         ),
       );
       console.log(lines.at(-1));

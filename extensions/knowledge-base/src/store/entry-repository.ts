@@ -55,6 +55,12 @@ export interface EntryRepository {
   resolveTarget(id: string): Promise<string>;
 }
 
+/**
+ * Lets the event loop run between two of a recompute's store reads: the embedded SQLite answers
+ * synchronously, and a hot issue's reads would otherwise hold the gateway for all of them at once.
+ */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function createEntryRepository(store: Store, settings: EntryRepositorySettings): EntryRepository {
   const entries = store.collection<IssueEntry>("knowledge_base");
   const occurrences = store.collection<Occurrence>("kb_occurrences");
@@ -90,15 +96,35 @@ export function createEntryRepository(store: Store, settings: EntryRepositorySet
     return [...sources];
   };
 
-  const countBy = async (where: Where, field: string): Promise<NameCount[]> => {
-    const rows = await occurrences.aggregate({ where, groupBy: [field], sum: [] });
-    const named = rows
-      .filter((row) => row.group[field] !== null && row.group[field] !== undefined)
-      .map((row) => ({ name: String(row.group[field]), count: row.count }))
-      .sort((left, right) => right.count - left.count || left.name.localeCompare(right.name));
-    const kept = named.slice(0, MAX_AFFECTED);
-    const other = named.slice(MAX_AFFECTED).reduce((sum, item) => sum + item.count, 0);
-    return other > 0 ? [...kept, { name: "other", count: other }] : kept;
+  /**
+   * Who and where an entry affected: one pass over its occurrences grouped by the four fields at
+   * once (each pass reads every occurrence's document, so four passes cost four times as much),
+   * then counted per field.
+   */
+  const affectedOf = async (where: Where): Promise<IssueEntry["affected"]> => {
+    const fields = ["agent", "channel", "model", "gateway"] as const;
+    await yieldToLoop();
+    const rows = await occurrences.aggregate({ where, groupBy: fields, sum: [] });
+    const countsOf = (field: (typeof fields)[number]): NameCount[] => {
+      const counts = new Map<string, number>();
+      for (const row of rows) {
+        const value = row.group[field];
+        if (value === null || value === undefined) continue;
+        counts.set(String(value), (counts.get(String(value)) ?? 0) + row.count);
+      }
+      const named = [...counts]
+        .map(([name, count]) => ({ name, count }))
+        .sort((left, right) => right.count - left.count || left.name.localeCompare(right.name));
+      const kept = named.slice(0, MAX_AFFECTED);
+      const other = named.slice(MAX_AFFECTED).reduce((sum, item) => sum + item.count, 0);
+      return other > 0 ? [...kept, { name: "other", count: other }] : kept;
+    };
+    return {
+      agents: countsOf("agent"),
+      channels: countsOf("channel"),
+      models: countsOf("model"),
+      gateways: countsOf("gateway"),
+    };
   };
 
   return {
@@ -123,6 +149,7 @@ export function createEntryRepository(store: Store, settings: EntryRepositorySet
       const where: Where = ids.length === 1 ? { entry: id } : { entry: { in: ids } };
       const count = await occurrences.count({ where });
       if (count === 0) return undefined;
+      await yieldToLoop();
       const [first] = await occurrences.find({ where, sort: { field: "ts", order: "asc" }, limit: 1 });
       const latest = await occurrences.find({ where, sort: { field: "ts", order: "desc" }, limit: 50 });
       const last = latest[0];
@@ -138,6 +165,7 @@ export function createEntryRepository(store: Store, settings: EntryRepositorySet
               sort: { field: "ts", order: "asc" },
               limit: 10_000,
             });
+      await yieldToLoop();
       const hourlyRows = await occurrences.aggregate({
         where,
         from: now - 7 * DAY_MS,
@@ -190,12 +218,7 @@ export function createEntryRepository(store: Store, settings: EntryRepositorySet
         ts: last.ts,
         hourly,
         trend: toTrend(hourly, now),
-        affected: {
-          agents: await countBy(where, "agent"),
-          channels: await countBy(where, "channel"),
-          models: await countBy(where, "model"),
-          gateways: await countBy(where, "gateway"),
-        },
+        affected: await affectedOf(where),
         examples: toExamples(latest, settings.traceLinks),
         ...status,
         updatedAt: now,

@@ -53,6 +53,57 @@ describe("sqlite store", () => {
     await store.close();
   });
 
+  it("indexes a field list holding the time field on the time column, replacing the older JSON index", async () => {
+    const file = path.join(freshFolder(), "store.sqlite");
+    const { DatabaseSync } = await import("node:sqlite");
+    // a store made before: its index on (entry, ts) held the JSON value of ts
+    const legacy = new DatabaseSync(file);
+    legacy.exec("CREATE TABLE c_events (id TEXT PRIMARY KEY, t REAL, v INTEGER NOT NULL, doc TEXT NOT NULL)");
+    legacy.exec(
+      `CREATE INDEX "i_events_0_entry_ts" ON c_events (json_extract(doc, '$.entry'), json_extract(doc, '$.ts'), t)`,
+    );
+    legacy.close();
+    const collections = [{ name: "events", indexes: [["entry", "ts"], ["kind"]] }];
+    const store = await openSqliteStore({ path: file, collections, now: () => 0 });
+    const events = store.collection<{ id: string; entry: string; ts: number; kind: string }>("events");
+    await events.upsert(
+      Array.from({ length: 50 }, (_, index) => ({
+        id: `e${index}`,
+        entry: index % 2 ? "a" : "b",
+        ts: index,
+        kind: "k",
+      })),
+    );
+    const latest = await events.find({
+      where: { entry: "a" },
+      sort: { field: "ts", order: "desc" },
+      limit: 2,
+    });
+    expect(latest.map((event) => event.ts)).toEqual([49, 47]);
+    await store.close();
+    const db = new DatabaseSync(file);
+    const indexes = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'c_events' AND sql IS NOT NULL",
+      )
+      .all()
+      .map((row) => String(row.name))
+      .sort();
+    expect(indexes).toEqual(["i_events_1_kind", "i_events_t", "it_events_0_entry_ts"]);
+    // the newest occurrences of one entry come from the index, without sorting the documents
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT doc FROM c_events WHERE json_extract(doc, '$.entry') = ? ORDER BY t DESC, id DESC LIMIT 2`,
+      )
+      .all("a")
+      .map((row) => String(row.detail))
+      .join("; ");
+    expect(plan).toContain("it_events_0_entry_ts");
+    // (ties on the time are put in id order as they stream: never a sort of the whole entry)
+    expect(plan).not.toContain("TEMP B-TREE FOR ORDER BY");
+    db.close();
+  });
+
   it("an unopenable store does not throw at open: operations fail retryable until it opens", async () => {
     const folder = freshFolder();
     // a file where the folder should be: the store's folder cannot be created

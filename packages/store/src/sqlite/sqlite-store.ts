@@ -435,9 +435,18 @@ function openAndPrepare(db: DatabaseSync, specs: ReadonlyMap<string, ResolvedSpe
       );
       db.exec(`CREATE INDEX IF NOT EXISTS "i_${spec.name}_t" ON ${table(spec.name)} (t)`);
       spec.indexes.forEach((fields, index) => {
-        db.exec(
-          `CREATE INDEX IF NOT EXISTS "i_${spec.name}_${index}_${fields.join("_").replace(/\./g, "_")}" ON ${table(spec.name)} (${fields.map(json).join(", ")}, t)`,
-        );
+        const suffix = `${spec.name}_${index}_${fields.join("_").replace(/\./g, "_")}`;
+        if (!fields.includes(spec.timeField)) {
+          db.exec(
+            `CREATE INDEX IF NOT EXISTS "i_${suffix}" ON ${table(spec.name)} (${fields.map(json).join(", ")}, t)`,
+          );
+          return;
+        }
+        // the time field is the `t` column: an index on (entry, t) serves `where entry = ? order by t`
+        // and time ranges without reading a document (indexes before 0.2 held the JSON value instead)
+        db.exec(`DROP INDEX IF EXISTS "i_${suffix}"`);
+        const columns = fields.map((field) => (field === spec.timeField ? "t" : json(field)));
+        db.exec(`CREATE INDEX IF NOT EXISTS "it_${suffix}" ON ${table(spec.name)} (${columns.join(", ")})`);
       });
       migrate(db, spec);
     }
