@@ -6,11 +6,11 @@
  * Usage: `tsx scripts/knowledge-base/page-screenshot.ts [--html FILE] [--chromium PATH] [--out DIR]`
  * (Chromium from Debian: `apt-get install -y --no-install-recommends chromium`).
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { screenshotOffline } from "../offline-screenshot.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -24,26 +24,15 @@ async function main(): Promise<void> {
   });
   const html = values.html as string;
   if (!existsSync(html)) throw new Error(`no page at ${html}: run tests/e2e/kb-turns.test.ts first`);
-  const chromiumPath = values.chromium as string;
-  if (!existsSync(chromiumPath))
-    throw new Error(`no Chromium at ${chromiumPath}: apt-get install -y --no-install-recommends chromium`);
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  const file = path.join(values.out as string, "kb-issue.png");
+  const size = await screenshotOffline({
+    chromiumPath: values.chromium as string,
+    html: readFileSync(html, "utf8"),
+    file,
+    width: 780,
+    height: 700,
   });
-  try {
-    const page = await browser.newPage({ viewport: { width: 780, height: 700 }, deviceScaleFactor: 1 });
-    // the page must render offline: refuse every request it might make
-    await page.route("**/*", (route) => route.abort());
-    await page.setContent(readFileSync(html, "utf8"), { waitUntil: "load" });
-    const out = values.out as string;
-    mkdirSync(out, { recursive: true });
-    const file = path.join(out, "kb-issue.png");
-    await page.screenshot({ path: file, fullPage: true });
-    console.log(`${path.relative(root, file)} (${Math.round(statSync(file).size / 1024)} KiB) from ${html}`);
-  } finally {
-    await browser.close();
-  }
+  console.log(`${path.relative(root, file)} (${size} KiB) from ${html}`);
 }
 
 main().catch((error: unknown) => {

@@ -9,11 +9,10 @@
  * Usage: `tsx scripts/memory/digest-screenshot.ts [--html FILE] [--chromium PATH] [--out DIR]`
  * (Chromium from Debian: `apt-get install -y --no-install-recommends chromium`).
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
 import { toConsolidation } from "../../extensions/memory-consolidation/src/domain/consolidation.js";
 import {
   createWindowFold,
@@ -22,6 +21,7 @@ import {
 } from "../../extensions/memory-consolidation/src/domain/day-fold.js";
 import { makeRollup } from "../../extensions/memory-consolidation/src/domain/rollup-fixture.js";
 import { toHtml } from "../../extensions/memory-consolidation/src/mapping/to-html.js";
+import { screenshotOffline } from "../offline-screenshot.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -75,29 +75,17 @@ async function main(): Promise<void> {
     budget: { dailyUsd: 25, monthlyUsd: 600 },
     month: { toDateUsd: 480, dayOfMonth: 20, daysInMonth: 30 },
   });
-  const chromiumPath = values.chromium as string;
-  if (!existsSync(chromiumPath))
-    throw new Error(`no Chromium at ${chromiumPath}: apt-get install -y --no-install-recommends chromium`);
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  const file = path.join(values.out as string, "memory-digest.png");
+  const size = await screenshotOffline({
+    chromiumPath: values.chromium as string,
+    html: values.html ? readFileSync(values.html, "utf8") : toHtml(record),
+    file,
+    width: 780,
+    height: 900,
   });
-  try {
-    const page = await browser.newPage({ viewport: { width: 780, height: 900 }, deviceScaleFactor: 1 });
-    // the page must render offline: refuse every request it might make
-    await page.route("**/*", (route) => route.abort());
-    const html = values.html ? readFileSync(values.html, "utf8") : toHtml(record);
-    await page.setContent(html, { waitUntil: "load" });
-    const out = values.out as string;
-    mkdirSync(out, { recursive: true });
-    const file = path.join(out, "memory-digest.png");
-    await page.screenshot({ path: file, fullPage: true });
-    console.log(
-      `${path.relative(root, file)} (${Math.round(statSync(file).size / 1024)} KiB): ${values.html ? `from ${values.html}` : record.summary}`,
-    );
-  } finally {
-    await browser.close();
-  }
+  console.log(
+    `${path.relative(root, file)} (${size} KiB): ${values.html ? `from ${values.html}` : record.summary}`,
+  );
 }
 
 main().catch((error: unknown) => {

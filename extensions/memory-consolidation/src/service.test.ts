@@ -10,11 +10,11 @@ import { createPackPlugin, readPackGauges, type SubscribeToBus } from "@clawscop
 import { openStore, type Store } from "@clawscope/store";
 import {
   type BuiltTurn,
-  buildTurnEvents,
   createFakeHost,
   createManualClock,
   type FakeHost,
   type ManualClock,
+  replayTurnSpec,
   type TurnSpec,
   waitFor,
 } from "@clawscope/testing";
@@ -61,16 +61,6 @@ async function startGateway(
   hosts.push(host);
   await host.startServices();
   return host;
-}
-
-async function replayTurn(host: FakeHost, spec: TurnSpec): Promise<BuiltTurn> {
-  const built = buildTurnEvents(spec);
-  for (const input of built.inputs) {
-    if (input.kind === "event") emitTrustedDiagnosticEvent(input.event as never);
-    else await host.fireHook(input.name, input.event, input.context as Record<string, unknown>);
-  }
-  await waitForDiagnosticEventsDrained();
-  return built;
 }
 
 const storeFileIn = (stateDir: string) =>
@@ -154,7 +144,7 @@ describe("clawscope-memory-consolidation", () => {
     const clock = createManualClock(Date.now());
     const host = await startGateway(clock);
     const built: BuiltTurn[] = [];
-    for (const spec of TURNS) built.push(await replayTurn(host, spec));
+    for (const spec of TURNS) built.push(await replayTurnSpec(host, spec));
     await waitFor(async () => (await health(host)).collections?.turn_facts === TURNS.length, 10_000);
     await waitFor(async () => (await health(host)).pendingFacts === 0, 10_000);
 
@@ -215,7 +205,7 @@ describe("clawscope-memory-consolidation", () => {
   it("counts a fact written twice once, and rolls up at the next start what a crash left unrolled", async () => {
     const clock = createManualClock(Date.now());
     const first = await startGateway(clock);
-    for (const spec of TURNS.slice(0, 2)) await replayTurn(first, spec);
+    for (const spec of TURNS.slice(0, 2)) await replayTurnSpec(first, spec);
     await waitFor(async () => (await health(first)).collections?.turn_facts === 2, 10_000);
     // stopped before any rollup ran: as after a crash right after the facts were written
     await first.stopServices();
@@ -241,7 +231,7 @@ describe("clawscope-memory-consolidation", () => {
   it("takes one snapshot per hour with the hour's figures, percentiles and activity, also across a restart", async () => {
     const clock = createManualClock(Date.now());
     const first = await startGateway(clock);
-    for (const spec of TURNS.slice(0, 3)) await replayTurn(first, spec);
+    for (const spec of TURNS.slice(0, 3)) await replayTurnSpec(first, spec);
     emitDiagnosticEvent({
       type: "session.state",
       sessionKey: "agent:main:s1",
@@ -311,7 +301,7 @@ describe("clawscope-memory-consolidation", () => {
       store: { path: path.join(blocker, "store.sqlite") },
     });
     try {
-      for (const spec of TURNS.slice(0, 2)) await replayTurn(host, spec);
+      for (const spec of TURNS.slice(0, 2)) await replayTurnSpec(host, spec);
       await waitFor(async () => {
         const answer = await health(host);
         return answer.store.reachable === false && answer.pendingFacts === 2;
@@ -340,7 +330,7 @@ describe("clawscope-memory-consolidation", () => {
     const { stateDir, storeFile } = await newStateDir("corrupt");
     await writeFile(storeFile, "this is not a SQLite database ".repeat(200));
     const host = await startGateway(clock, stateDir);
-    await replayTurn(host, TURNS[0] as TurnSpec);
+    await replayTurnSpec(host, TURNS[0] as TurnSpec);
     await waitFor(async () => (await health(host)).collections?.turn_facts === 1, 10_000);
     const answer = (await host.callRoute("/api/persistence/health")).json as {
       store: { movedAside?: string };
@@ -594,12 +584,12 @@ describe("clawscope-memory-consolidation", () => {
   it("keeps counting when the clock steps back an hour: nothing lost, nothing counted twice", async () => {
     const clock = createManualClock(Date.now());
     const host = await startGateway(clock);
-    for (const spec of TURNS.slice(0, 2)) await replayTurn(host, spec);
+    for (const spec of TURNS.slice(0, 2)) await replayTurnSpec(host, spec);
     await waitFor(async () => (await health(host)).collections?.turn_facts === 2, 10_000);
     await clock.advance(2 * 60_000);
     await waitFor(async () => (await health(host)).lastRollup !== null, 10_000);
     clock.set(clock.now() - 3_600_000);
-    for (const spec of TURNS.slice(2, 4)) await replayTurn(host, spec);
+    for (const spec of TURNS.slice(2, 4)) await replayTurnSpec(host, spec);
     await waitFor(async () => (await health(host)).collections?.turn_facts === 4, 10_000);
     // the minute job runs again at the next boundary after the last one it ran, an hour on
     await clock.advance(62 * 60_000);

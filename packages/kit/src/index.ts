@@ -2,6 +2,7 @@
  * The public surface of @clawscope/kit. Explicit names only: what is not listed here is internal.
  */
 
+export { toCanonicalJson } from "./config/canonical-json.js";
 // config: one definition yields runtime validation, the manifest schema and uiHints
 export {
   type ConfigDefinition,

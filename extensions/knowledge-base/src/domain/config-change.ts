@@ -11,6 +11,7 @@
  * Pure: the service reads and writes the records.
  */
 import { createHash } from "node:crypto";
+import { toCanonicalJson } from "@clawscope/kit";
 import type { IssueEntry } from "./issue-entry.js";
 
 /** How deep the config is split into keys: `a.b.c` is hashed as a whole. */
@@ -120,19 +121,5 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function hashValue(value: unknown): string {
-  return createHash("sha256")
-    .update(stableJson(value) ?? "undefined")
-    .digest("hex")
-    .slice(0, 16);
-}
-
-function stableJson(value: unknown): string | undefined {
-  if (Array.isArray(value)) return `[${value.map((item) => stableJson(item) ?? "null").join(",")}]`;
-  if (isPlainObject(value))
-    return `{${Object.keys(value)
-      .sort()
-      .filter((key) => value[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${stableJson(value[key])}`)
-      .join(",")}}`;
-  return JSON.stringify(value);
+  return createHash("sha256").update(toCanonicalJson(value)).digest("hex").slice(0, 16);
 }

@@ -117,6 +117,14 @@ export function toFingerprint(
   return fingerprint;
 }
 
+/** The versions a table knows, newest first. */
+function versionsOf(algorithms: Readonly<Record<number, GroupingAlgorithm>>): number[] {
+  return Object.keys(algorithms)
+    .map(Number)
+    .sort((left, right) => right - left);
+}
+const DEFAULT_VERSIONS = versionsOf(ALGORITHMS);
+
 /**
  * The fingerprint a signal is grouped under: its current version's, unless an entry made by an
  * older version already receives this failure — then that one, so a new version never regroups
@@ -129,9 +137,7 @@ export function toGroupingFingerprint(
   hasEntry: (hash: string) => boolean,
   algorithms: Readonly<Record<number, GroupingAlgorithm>> = ALGORITHMS,
 ): Fingerprint {
-  const versions = Object.keys(algorithms)
-    .map(Number)
-    .sort((left, right) => right - left);
+  const versions = algorithms === ALGORITHMS ? DEFAULT_VERSIONS : versionsOf(algorithms);
   const current = toFingerprint(signal, rules, versions[0], algorithms);
   if (versions.length === 1 || hasEntry(current.hash)) return current;
   for (const version of versions.slice(1)) {

@@ -5,23 +5,14 @@
  * be used to guess a password.
  */
 import { createHash } from "node:crypto";
-import { maskUrlCredentials } from "@clawscope/kit";
+import { maskUrlCredentials, toCanonicalJson } from "@clawscope/kit";
 
 const SECRET_KEY = /(key|secret|token|password|credential)/i;
 
 export function toConfigHash(config: unknown): string {
-  return createHash("sha256").update(canonical(config)).digest("hex").slice(0, 16);
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .filter((key) => !SECRET_KEY.test(key))
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(",")}}`;
-  }
-  if (typeof value === "string" && value.includes("://")) return JSON.stringify(maskUrlCredentials(value));
-  return JSON.stringify(value) ?? "null";
+  const canonical = toCanonicalJson(config, {
+    omitKey: (key) => SECRET_KEY.test(key),
+    mapString: (text) => (text.includes("://") ? maskUrlCredentials(text) : text),
+  });
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }
