@@ -32,7 +32,6 @@ import { toTurnPlan } from "./mapping/to-turn-plan.js";
 import { createAuthGate } from "./transport/auth-failure.js";
 import { createLangfuseTracing } from "./transport/langfuse-tracing.js";
 import { createScoreSender } from "./transport/score-sender.js";
-import { createPipelineSpanExporter } from "./transport/span-exporter.js";
 import { createTraceSender } from "./transport/trace-sender.js";
 
 /** The pack version, in the user agent and the resource. */
@@ -98,18 +97,14 @@ export async function startLangfuse(
     : undefined;
   const counters = { sent: 0, sampledOut: 0, failed: 0, invalidSpans: 0, scores: 0 };
   const tracing = createLangfuseTracing({
-    ...keys,
     ...(config.environment ? { environment: config.environment } : {}),
     ...(config.release ? { release: config.release } : {}),
     maxContentChars: config.maxContentChars,
-    resourceAttributes,
-    exporter: createPipelineSpanExporter({
-      enqueue: (id, payload) => traces.enqueue(id, payload),
-      onInvalid: (reason) => {
-        counters.invalidSpans += 1;
-        logger.limited("warn", "invalid-span", `a span could not be exported (${reason}); dropped`);
-      },
-    }),
+    enqueue: (id, payload) => traces.enqueue(id, payload),
+    onInvalid: (reason) => {
+      counters.invalidSpans += 1;
+      logger.limited("warn", "invalid-span", `a span could not be exported (${reason}); dropped`);
+    },
   });
   const modelParameters = createModelParameterLookup(context.hostConfig);
   const signals = createSignalTracker();
@@ -118,7 +113,7 @@ export async function startLangfuse(
     baseUrl,
     publicKey: maskPublicKey(keys.publicKey),
     ...environment,
-    sdk: `@langfuse/otel ${LANGFUSE_SDK_VERSION}`,
+    sdk: `@langfuse/tracing ${LANGFUSE_SDK_VERSION}`,
   });
 
   const enqueueScore = (score: ScoreBody | undefined) => {

@@ -1,9 +1,11 @@
 import type { SpanRecord, TurnExport } from "@clawscope/kit/otlp";
+import { assembleCapturedTurns } from "@clawscope/testing";
 import { configureGlobalLogger, getGlobalLogger, LogLevel } from "@langfuse/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeModelCall, makeOptions, makeToolCall, makeTurn } from "../mapping/test-fixtures.js";
 import { toTurnPlan } from "../mapping/to-turn-plan.js";
 import { createLangfuseTracing, type LangfuseTracing, toMaskedContent } from "./langfuse-tracing.js";
+import { createSdkTracing } from "./sdk-tracing-fixtures.js";
 import { createPipelineSpanExporter } from "./span-exporter.js";
 
 /**
@@ -30,13 +32,10 @@ afterEach(async () => {
 function startTracing(options: { maxContentChars?: number } = {}) {
   const queued: Array<{ id: string; payload: TurnExport }> = [];
   tracing = createLangfuseTracing({
-    publicKey: "pk-lf-test-1234",
-    secretKey: "sk-lf-test-5678",
-    baseUrl: "http://127.0.0.1:1",
     environment: "production",
     release: "1.4.0",
     maxContentChars: options.maxContentChars ?? 8000,
-    exporter: createPipelineSpanExporter({ enqueue: (id, payload) => queued.push({ id, payload }) }),
+    enqueue: (id, payload) => queued.push({ id, payload }),
   });
   const spans = () => queued.flatMap((item) => item.payload.spans);
   return { tracing, queued, spans };
@@ -49,7 +48,7 @@ const byName = (spans: SpanRecord[], name: string) => {
 };
 
 describe("createLangfuseTracing", () => {
-  it("keeps the SDK from printing spans (content included) even when LANGFUSE_DEBUG asked it to", () => {
+  it("keeps the SDK's logger from printing content even when LANGFUSE_DEBUG asked it to", () => {
     configureGlobalLogger({ level: LogLevel.DEBUG });
     startTracing();
     expect(getGlobalLogger().isLevelEnabled(LogLevel.DEBUG)).toBe(false);
@@ -208,5 +207,100 @@ describe("createLangfuseTracing", () => {
     await tracing.shutdown();
     expect(() => tracing.emit(toTurnPlan(makeTurn(), makeOptions()))).not.toThrow();
     expect(spans()).toEqual([]);
+  });
+});
+
+describe("createLangfuseTracing against the official SDK path", () => {
+  /** Both paths fed the same plan; what each queued, in order. */
+  async function bothPaths(
+    plans: ReturnType<typeof toTurnPlan>[],
+    options: { environment?: string; release?: string; maxContentChars?: number } = {},
+  ) {
+    const direct: Array<{ id: string; payload: TurnExport }> = [];
+    const sdk: Array<{ id: string; payload: TurnExport }> = [];
+    const maxContentChars = options.maxContentChars ?? 8000;
+    const ours = createLangfuseTracing({
+      ...options,
+      maxContentChars,
+      enqueue: (id, payload) => direct.push({ id, payload }),
+    });
+    const reference = createSdkTracing({
+      publicKey: "pk-lf-test-1234",
+      secretKey: "sk-lf-test-5678",
+      baseUrl: "http://127.0.0.1:1",
+      ...options,
+      maxContentChars,
+      exporter: createPipelineSpanExporter({ enqueue: (id, payload) => sdk.push({ id, payload }) }),
+    });
+    for (const plan of plans) {
+      ours.emit(plan);
+      reference.emit(plan);
+    }
+    await reference.flush();
+    await reference.shutdown();
+    return { direct, sdk };
+  }
+
+  const secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+  const variedTurns = () => [
+    makeTurn(),
+    makeTurn({
+      toolCalls: [makeToolCall({ toolName: "web_search" }), makeToolCall({ toolName: "exec" })],
+      modelCalls: [
+        makeModelCall({ usage: { input: 10, output: 5, cacheRead: 7, cacheWrite: 3, total: 25 } }),
+        makeModelCall({ content: { input: `key ${secret}`, output: "y".repeat(20_000) } }),
+      ],
+    }),
+    makeTurn({
+      outcome: "error",
+      error: { category: "provider", source: "model.call.error", reason: "HTTP 429" },
+      modelCalls: [makeModelCall({ outcome: "error", errorCategory: "rate_limit", errorReason: "HTTP 429" })],
+    }),
+    makeTurn({ toolCalls: [makeToolCall({ content: { input: `{"password":"hunter22"}`, output: "ok" } })] }),
+  ];
+
+  it("queues exactly the records the SDK's tracer, processor and exporter produce", async () => {
+    for (const [options, captureContent] of [
+      [{ environment: "production", release: "1.4.0" }, true],
+      [{}, false],
+      [{ environment: "staging", maxContentChars: 64 }, true],
+    ] as const) {
+      const plans = [
+        ...variedTurns(),
+        ...assembleCapturedTurns("e2e-http-2turns", { captureContent }),
+        ...assembleCapturedTurns("e2e-provider-error-400", { captureContent }),
+        ...assembleCapturedTurns("e2e-openai-responses-api", { captureContent }),
+      ].map((turn) => toTurnPlan(turn, makeOptions({ captureContent, ...options })));
+      const { direct, sdk } = await bothPaths(plans, options);
+      expect(sdk.length).toBeGreaterThan(plans.length);
+      // the SDK queues a span when its asynchronous mask is done, so its order is not the turn's:
+      // compare by id
+      const byId = (items: typeof direct) =>
+        items
+          .map((item) => ({ item, key: `${item.id} ${JSON.stringify(item.payload)}` }))
+          .sort((a, b) => a.key.localeCompare(b.key))
+          .map(({ item }) => item);
+      expect(byId(direct)).toEqual(byId(sdk));
+      // the same attribute order too: the encoded bytes are the same
+      const keys = (items: typeof direct) =>
+        byId(items).map((item) => Object.keys(item.payload.spans[0]?.attributes ?? {}));
+      expect(keys(direct)).toEqual(keys(sdk));
+    }
+  });
+
+  it("takes environment and release from the SDK's variables when the config has none", async () => {
+    process.env.LANGFUSE_TRACING_ENVIRONMENT = "from-env";
+    process.env.LANGFUSE_RELEASE = "9.9.9";
+    try {
+      const { direct, sdk } = await bothPaths([toTurnPlan(makeTurn(), makeOptions())]);
+      expect(direct).toEqual(sdk);
+      expect(direct[0]?.payload.spans[0]?.attributes).toMatchObject({
+        "langfuse.environment": "from-env",
+        "langfuse.release": "9.9.9",
+      });
+    } finally {
+      delete process.env.LANGFUSE_TRACING_ENVIRONMENT;
+      delete process.env.LANGFUSE_RELEASE;
+    }
   });
 });

@@ -1,94 +1,120 @@
 /**
- * The official Langfuse SDK on a private tracer provider: spans are started with the SDK's tracer
- * name and version and described with its attribute helpers, and its `LangfuseSpanProcessor` adds
- * environment, release and the propagated trace attributes, marks the app root and applies the
- * mask, exactly as for an SDK user. Nothing is registered globally (no global provider, no
- * `setLangfuseTracerProvider`, no context manager): other plugins in the gateway share that state.
+ * A turn's plan as the spans the official Langfuse SDK (5.11.1) would export for it, built directly
+ * as the kit's span records. The SDK path — a tracer provider, its `LangfuseSpanProcessor` and an
+ * exporter turning each finished span back into a record — cost about a third of the extension's
+ * CPU per turn; what it adds to a span is small and fixed, and is done here in the same order with
+ * the SDK's own helpers and constants:
+ *
+ * - at the start: `langfuse.environment` and `langfuse.release` (the options, else the SDK's
+ *   `LANGFUSE_TRACING_ENVIRONMENT` and `LANGFUSE_RELEASE`), then the trace attributes the SDK
+ *   propagates from the context (`getPropagatedAttributesFromContext`), then the app-root mark on
+ *   the root (`langfuse.internal.is_app_root`);
+ * - the observation's attributes from the SDK's `createObservationAttributes`, under the SDK span's
+ *   rules (no empty keys, no null or non-attribute values, at most 256 attributes);
+ * - at the end, the mask on input, output and metadata; the error status; children before the root.
+ *
+ * `langfuse-tracing.test.ts` replays turns through this and through the real SDK path
+ * (`sdk-tracing-fixtures.ts`) and requires identical records, so an SDK upgrade that changes what
+ * it sends fails a test instead of drifting.
  */
 import { toCapturedContent } from "@clawscope/kit";
-import { toHrTime } from "@clawscope/kit/otlp";
+import { type Attributes, type SpanRecord, type TurnExport, toHrTime } from "@clawscope/kit/otlp";
 import {
   configureGlobalLogger,
-  LANGFUSE_SDK_VERSION,
-  LANGFUSE_TRACER_NAME,
+  getEnv,
+  getPropagatedAttributesFromContext,
   LangfuseOtelContextKeys,
+  LangfuseOtelSpanAttributes,
   LogLevel,
 } from "@langfuse/core";
-import { LangfuseSpanProcessor } from "@langfuse/otel";
 import { createObservationAttributes } from "@langfuse/tracing";
-import { type Context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { AlwaysOnSampler, BasicTracerProvider, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { type Context, ROOT_CONTEXT } from "@opentelemetry/api";
+import { isAttributeValue } from "@opentelemetry/core";
 import type { ObservationPlan, TurnPlan } from "../mapping/to-turn-plan.js";
-import { createTurnIdGenerator } from "./turn-id-generator.js";
 
 /** Options of {@link createLangfuseTracing}. */
 export interface LangfuseTracingOptions {
-  publicKey: string;
-  secretKey: string;
-  baseUrl: string;
   environment?: string;
   release?: string;
   /** Longest text kept by the mask per input, output or metadata value. */
   maxContentChars: number;
-  /** Where finished spans go (the pipeline exporter). */
-  exporter: SpanExporter;
-  resourceAttributes?: Record<string, string>;
+  /** Queues one finished span; the id (trace id + span id) is stable, so re-sends de-duplicate. */
+  enqueue: (id: string, payload: TurnExport) => void;
+  /** Called when an observation cannot become a span (counted, never thrown). */
+  onInvalid?: (reason: string) => void;
 }
 
 /** The tracing half of the extension. */
 export interface LangfuseTracing {
-  /** Creates and ends the spans of one turn, synchronously; they reach the exporter shortly after. */
+  /** Builds the spans of one turn and queues them, synchronously. */
   emit(plan: TurnPlan): void;
-  /** Waits until every ended span went through the mask and reached the exporter. */
+  /** Nothing waits between a turn and its queue: resolves at once (kept for the stop sequence). */
   flush(): Promise<void>;
-  /** Flushes, then shuts the private provider down. */
+  /** After it, turns are dropped. */
   shutdown(): Promise<void>;
 }
 
-/** Builds the private provider, the SDK's processor and the tracer. */
+/** The SDK span's attribute count limit the SDK path ran with. */
+const ATTRIBUTE_COUNT_LIMIT = 256;
+/** The attributes the SDK's processor masks when a span ends. */
+const MASKED_KEYS = [
+  LangfuseOtelSpanAttributes.OBSERVATION_INPUT,
+  LangfuseOtelSpanAttributes.TRACE_INPUT,
+  LangfuseOtelSpanAttributes.OBSERVATION_OUTPUT,
+  LangfuseOtelSpanAttributes.TRACE_OUTPUT,
+  LangfuseOtelSpanAttributes.OBSERVATION_METADATA,
+  LangfuseOtelSpanAttributes.TRACE_METADATA,
+];
+
+/** Creates the span builder. */
 export function createLangfuseTracing(options: LangfuseTracingOptions): LangfuseTracing {
-  // at DEBUG (LANGFUSE_DEBUG, LANGFUSE_LOG_LEVEL) the SDK prints whole spans, content included, to
-  // the console; the logger is this bundle's own copy, so quieting it touches no one else's SDK
+  // at DEBUG (LANGFUSE_DEBUG, LANGFUSE_LOG_LEVEL) the SDK's helpers may print what they handle; the
+  // logger is this bundle's own copy, so quieting it touches no one else's SDK
   configureGlobalLogger({ level: LogLevel.WARN });
-  const ids = createTurnIdGenerator();
-  const processor = new LangfuseSpanProcessor({
-    publicKey: options.publicKey,
-    secretKey: options.secretKey,
-    baseUrl: options.baseUrl,
-    ...(options.environment ? { environment: options.environment } : {}),
-    ...(options.release ? { release: options.release } : {}),
-    exporter: options.exporter,
-    // one span at a time into our pipeline, which does the batching, spooling and retrying
-    exportMode: "immediate",
-    mediaUploadEnabled: false,
-    mask: ({ data }) => toMaskedContent(data, options.maxContentChars),
-    // every span of this provider is ours: no filtering on instrumentation scope
-    shouldExportSpan: () => true,
-  });
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes(options.resourceAttributes ?? {}),
-    idGenerator: ids,
-    // explicit, so OTEL_TRACES_SAMPLER meant for other software cannot drop our spans
-    sampler: new AlwaysOnSampler(),
-    spanLimits: { attributeCountLimit: 256, attributeValueLengthLimit: Number.POSITIVE_INFINITY },
-    spanProcessors: [processor],
-  });
-  const tracer = provider.getTracer(LANGFUSE_TRACER_NAME, LANGFUSE_SDK_VERSION);
+  const environment = options.environment ?? getEnv("LANGFUSE_TRACING_ENVIRONMENT");
+  const release = options.release ?? getEnv("LANGFUSE_RELEASE");
   let stopped = false;
 
-  const start = (observation: ObservationPlan, context: Context, traceId?: string): Span => {
-    ids.setNext(traceId ? { traceId, spanId: observation.spanId } : { spanId: observation.spanId });
-    const span = tracer.startSpan(
-      observation.name,
-      { startTime: toHrTime(observation.startTimeMs) },
-      context,
-    );
-    // set after the start, as the SDK's observations do: onStart has added the propagated attributes
-    span.setAttributes(createObservationAttributes(observation.type, observation.attributes));
-    if (observation.errorMessage !== undefined)
-      span.setStatus({ code: SpanStatusCode.ERROR, message: observation.errorMessage });
-    return span;
+  const toRecord = (
+    observation: ObservationPlan,
+    traceId: string,
+    traceAttributes: Record<string, unknown>,
+    parentSpanId: string | undefined,
+  ): SpanRecord => {
+    const attributes = createAttributeSet();
+    attributes.set(LangfuseOtelSpanAttributes.ENVIRONMENT, environment);
+    attributes.set(LangfuseOtelSpanAttributes.RELEASE, release);
+    attributes.setAll(traceAttributes);
+    if (parentSpanId === undefined) attributes.set(LangfuseOtelSpanAttributes.IS_APP_ROOT, true);
+    attributes.setAll(createObservationAttributes(observation.type, observation.attributes));
+    const values = attributes.values;
+    for (const key of MASKED_KEYS) {
+      if (key in values) values[key] = toMaskedContent(values[key], options.maxContentChars);
+    }
+    const startTimeMs = toSpanTimeMs(observation.startTimeMs);
+    const endTimeMs = toSpanTimeMs(observation.endTimeMs);
+    const message = observation.errorMessage;
+    const record: SpanRecord = {
+      traceId,
+      spanId: observation.spanId,
+      name: observation.name,
+      kind: "internal",
+      startTimeMs,
+      // as the SDK's span: an end before the start is the start
+      endTimeMs: Math.max(endTimeMs, startTimeMs),
+      attributes: values,
+      status:
+        message === undefined
+          ? { code: "unset" }
+          : { code: "error", ...(typeof message === "string" && message !== "" ? { message } : {}) },
+    };
+    if (parentSpanId !== undefined) record.parentSpanId = parentSpanId;
+    return record;
+  };
+
+  const enqueue = (record: SpanRecord) => {
+    const id = `${record.traceId}:${record.spanId}`;
+    options.enqueue(id, { id, spans: [record], logs: [] });
   };
 
   return {
@@ -96,33 +122,58 @@ export function createLangfuseTracing(options: LangfuseTracingOptions): Langfuse
       if (stopped) return;
       const [rootPlan, ...children] = plan.observations;
       if (!rootPlan) return;
-      let root: Span | undefined;
-      try {
-        const base = toTraceContext(plan);
-        root = start(rootPlan, base, plan.traceId);
-        const parent = trace.setSpan(base, root);
-        for (const child of children) start(child, parent).end(toHrTime(child.endTimeMs));
-      } finally {
-        ids.clear();
-        // ended whatever happened to the children: an open span would stay in the processor's books
-        if (root?.isRecording()) root.end(toHrTime(rootPlan.endTimeMs));
+      const traceAttributes = getPropagatedAttributesFromContext(toTraceContext(plan)) as Record<
+        string,
+        unknown
+      >;
+      // the root is built first (a failure there drops the turn, as a failed root span did) and
+      // queued last, when it ended on the SDK path
+      const root = toRecord(rootPlan, plan.traceId, traceAttributes, undefined);
+      for (const child of children) {
+        try {
+          enqueue(toRecord(child, plan.traceId, traceAttributes, root.spanId));
+        } catch (error) {
+          options.onInvalid?.(error instanceof Error ? error.message : String(error));
+        }
       }
+      enqueue(root);
     },
-    async flush() {
-      await provider.forceFlush();
-    },
+    async flush() {},
     async shutdown() {
-      if (stopped) return;
       stopped = true;
-      await provider.shutdown();
     },
   };
 }
 
+/** An SDK span's attribute map: what `Span.setAttribute` would keep, in the order it kept it. */
+function createAttributeSet() {
+  const values: Attributes = {};
+  let count = 0;
+  const set = (key: string, value: unknown) => {
+    if (value === undefined || value === null || key.length === 0 || !isAttributeValue(value)) return;
+    const isNew = !Object.hasOwn(values, key);
+    if (isNew && count >= ATTRIBUTE_COUNT_LIMIT) return;
+    values[key] = value as Attributes[string];
+    if (isNew) count += 1;
+  };
+  return {
+    values,
+    set,
+    setAll(attributes: object) {
+      for (const [key, value] of Object.entries(attributes)) set(key, value);
+    },
+  };
+}
+
+/** Epoch ms as the SDK path carried it: to `[seconds, nanoseconds]` (to the microsecond) and back. */
+function toSpanTimeMs(epochMs: number): number {
+  const [seconds, nanos] = toHrTime(epochMs);
+  return seconds * 1000 + nanos / 1_000_000;
+}
+
 /**
- * The context the root starts in: the trace-level attributes under the SDK's own context keys, so
- * its processor propagates them to every span exactly as `propagateAttributes` would — without the
- * global context manager `propagateAttributes` needs.
+ * The context the SDK reads the trace-level attributes from: the plan's under the SDK's own context
+ * keys, exactly as `propagateAttributes` would set them (without the global context manager it needs).
  */
 export function toTraceContext(plan: TurnPlan): Context {
   let context = ROOT_CONTEXT.setValue(LangfuseOtelContextKeys.traceName, plan.traceName);
@@ -135,8 +186,8 @@ export function toTraceContext(plan: TurnPlan): Context {
 }
 
 /**
- * The SDK's `mask` hook: any value (the SDK hands strings, but a hook must not trust that) becomes
- * redacted, bounded text. Never throws; a value it cannot read becomes a marker, never the value.
+ * The mask: any value (the SDK hands strings, but a hook must not trust that) becomes redacted,
+ * bounded text. Never throws; a value it cannot read becomes a marker, never the value.
  */
 export function toMaskedContent(data: unknown, maxChars: number): string {
   try {
