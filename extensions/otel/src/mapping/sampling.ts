@@ -8,11 +8,12 @@ import {
   type Turn,
   type TurnSampling,
 } from "@clawscope/kit";
-import { toTraceId } from "./ids.js";
+import { toTurnSpanIds } from "./ids.js";
 
 export type { SamplingDecision, TurnSampling } from "@clawscope/kit";
 
 /** Decides whether a turn's trace and logs are exported (metrics always count every turn). */
 export function shouldKeepTurn(turn: Turn, sampling: TurnSampling): SamplingDecision {
-  return decide(turn, toTraceId(turn.id), sampling);
+  // the turn's ids are derived once and shared with its spans and logs
+  return decide(turn, toTurnSpanIds(turn).traceId, sampling);
 }

@@ -1,8 +1,10 @@
 /**
- * Encodes the mapping stage's plain records as OTLP/HTTP request bodies with the official
- * serializers of `@opentelemetry/otlp-transformer`. Records are adapted to the `ReadableSpan` and
- * `ReadableLogRecord` shapes those serializers read, so the bytes are what the SDK itself would send,
- * without a tracer (and without touching any global provider).
+ * Encodes the mapping stage's plain records as OTLP/HTTP request bodies. Records are adapted to the
+ * `ReadableSpan` and `ReadableLogRecord` shapes the official serializers of
+ * `@opentelemetry/otlp-transformer` read, so the bytes are what the SDK itself would send, without a
+ * tracer (and without touching any global provider). Protobuf spans and logs are written by the
+ * kit's one-pass writer (`protobuf-writer.ts`, byte for byte the official serializer's output, and
+ * tested so); JSON and metrics go through the official serializers.
  */
 import {
   type Attributes as ApiAttributes,
@@ -19,13 +21,12 @@ import {
   JsonLogsSerializer,
   JsonMetricsSerializer,
   JsonTraceSerializer,
-  ProtobufLogsSerializer,
   ProtobufMetricsSerializer,
-  ProtobufTraceSerializer,
 } from "@opentelemetry/otlp-transformer";
 import { type Resource, resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableLogRecord } from "@opentelemetry/sdk-logs";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import { serializeLogsRequest, serializeSpansRequest } from "./protobuf-writer.js";
 import type { Attributes, LogRecordData, SpanRecord } from "./records.js";
 
 /** The instrumentation scope name used when the extension names none. */
@@ -133,14 +134,18 @@ export function createOtlpEncoder(options: OtlpEncoderOptions = {}): OtlpEncoder
     resource,
     scope,
     encodeSpans(spans) {
-      const serializer = json ? JsonTraceSerializer : ProtobufTraceSerializer;
+      const serialize = json
+        ? (items: ReadableSpan[]) => JsonTraceSerializer.serializeRequest(items)
+        : serializeSpansRequest;
       const adapt = (span: SpanRecord) => toReadableSpan(span, resource, scope);
-      return encodeRecords(spans, adapt, (items) => serializer.serializeRequest(items), contentType);
+      return encodeRecords(spans, adapt, serialize, contentType);
     },
     encodeLogs(logs) {
-      const serializer = json ? JsonLogsSerializer : ProtobufLogsSerializer;
+      const serialize = json
+        ? (items: ReadableLogRecord[]) => JsonLogsSerializer.serializeRequest(items)
+        : serializeLogsRequest;
       const adapt = (log: LogRecordData) => toReadableLogRecord(log, resource, scope);
-      return encodeRecords(logs, adapt, (items) => serializer.serializeRequest(items), contentType);
+      return encodeRecords(logs, adapt, serialize, contentType);
     },
     encodeMetrics(resourceMetrics) {
       const serializer = json ? JsonMetricsSerializer : ProtobufMetricsSerializer;

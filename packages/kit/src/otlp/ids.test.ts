@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ensureNonZero, hashToHex, isValidSpanId, isValidTraceId } from "./ids.js";
+import { ensureNonZero, hashToHex, isValidSpanId, isValidTraceId, toTurnSpanIds } from "./ids.js";
 
 describe("otlp ids", () => {
   it("hashes text to stable hex ids of the asked length", () => {
@@ -22,5 +22,29 @@ describe("otlp ids", () => {
     expect(isValidSpanId("00f067aa0ba902b7")).toBe(true);
     expect(isValidSpanId("00f067aa0ba902b")).toBe(false);
     expect(isValidSpanId(undefined)).toBe(false);
+  });
+});
+
+describe("toTurnSpanIds on a frozen turn", () => {
+  it("derives a frozen turn's ids once per namespace and returns the same, frozen ids", () => {
+    const turn = Object.freeze({
+      id: "turn-memo",
+      modelCalls: Object.freeze([Object.freeze({ callId: "c1" })]),
+      toolCalls: Object.freeze([Object.freeze({ toolCallId: "t1" })]),
+    });
+    const first = toTurnSpanIds("ns-a", turn);
+    expect(toTurnSpanIds("ns-a", turn)).toBe(first);
+    expect(Object.isFrozen(first.modelCallSpanIds)).toBe(true);
+    const other = toTurnSpanIds("ns-b", turn);
+    expect(other).not.toBe(first);
+    expect(other.traceId).not.toBe(first.traceId);
+    // the same values a fresh, unfrozen copy derives
+    const copy = { id: turn.id, modelCalls: [{ callId: "c1" }], toolCalls: [{ toolCallId: "t1" }] };
+    expect(toTurnSpanIds("ns-a", copy)).toEqual(first);
+    expect(toTurnSpanIds("ns-a", copy)).not.toBe(toTurnSpanIds("ns-a", copy));
+  });
+
+  it("hashes as sha256 hex, cut to length", () => {
+    expect(hashToHex("abc", 32)).toBe("ba7816bf8f01cfea414140de5dae2223");
   });
 });

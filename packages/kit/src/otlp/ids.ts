@@ -2,15 +2,21 @@
  * Deterministic OTLP ids: an extension derives its trace and span ids from a turn's stable id, so a
  * backend de-duplicates what the at-least-once pipeline sends twice (after a retry or a restart).
  */
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
 const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
 
 /** `sha256(text)` as hex, cut to `chars`; an all-zero result (invalid in OTLP) gets its last bit set. */
 export function hashToHex(text: string, chars: number): string {
-  return ensureNonZero(createHash("sha256").update(text).digest("hex").slice(0, chars));
+  return ensureNonZero(sha256Hex(text).slice(0, chars));
 }
+
+/** The one-shot `crypto.hash` where the runtime has it (about twice as fast for short texts). */
+const sha256Hex: (text: string) => string =
+  typeof hash === "function"
+    ? (text) => hash("sha256", text, "hex")
+    : (text) => createHash("sha256").update(text).digest("hex");
 
 /** Flips the last bit of an all-zero hex id: all-zero trace and span ids mean "no id" in OTLP. */
 export function ensureNonZero(hex: string): string {
@@ -43,14 +49,36 @@ export interface TurnSpanIds {
  * the turn (providers reuse `call_0` across turns); two calls sharing an id inside one turn get
  * distinct ids by their occurrence number (`#2`, `#3`), still deterministic.
  */
-export function toTurnSpanIds(
-  namespace: string,
-  turn: {
-    id: string;
-    modelCalls: readonly { callId: string }[];
-    toolCalls: readonly { toolCallId: string }[];
-  },
-): TurnSpanIds {
+export function toTurnSpanIds(namespace: string, turn: TurnIdSource): TurnSpanIds {
+  // a frozen turn is mapped several times (spans, logs, sampling): its ids are derived once
+  const frozen = Object.isFrozen(turn) && Object.isFrozen(turn.modelCalls) && Object.isFrozen(turn.toolCalls);
+  if (!frozen) return deriveTurnSpanIds(namespace, turn);
+  let byNamespace = derivedIds.get(turn);
+  if (!byNamespace) {
+    byNamespace = new Map();
+    derivedIds.set(turn, byNamespace);
+  }
+  let ids = byNamespace.get(namespace);
+  if (!ids) {
+    ids = Object.freeze(deriveTurnSpanIds(namespace, turn));
+    Object.freeze(ids.modelCallSpanIds);
+    Object.freeze(ids.toolCallSpanIds);
+    byNamespace.set(namespace, ids);
+  }
+  return ids;
+}
+
+/** What {@link toTurnSpanIds} reads of a turn. */
+export interface TurnIdSource {
+  id: string;
+  modelCalls: readonly { callId: string }[];
+  toolCalls: readonly { toolCallId: string }[];
+}
+
+/** Ids already derived for a frozen turn, by namespace; the turn's lifetime bounds the entry's. */
+const derivedIds = new WeakMap<TurnIdSource, Map<string, TurnSpanIds>>();
+
+function deriveTurnSpanIds(namespace: string, turn: TurnIdSource): TurnSpanIds {
   const rootSpanId = hashToHex(`${namespace}:root:${turn.id}`, 16);
   const used = new Set<string>([rootSpanId]);
   const unique = (kind: string, callId: string): string => {
