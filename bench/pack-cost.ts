@@ -217,17 +217,60 @@ export async function startBaseline(stateRoot: string): Promise<{ hosts: FakeHos
   return { hosts: [host], stop: unsubscribe };
 }
 
+const FLOOR_ID = "clawscope-bench-floor";
+let floorEntry: Promise<unknown> | undefined;
+
+/**
+ * `floor-plugin/index.ts` bundled as the extensions are (`scripts/tsup-extension.ts`), into
+ * `bench/.floor-build/` so the host it leaves external resolves from the bench's dependencies.
+ */
+async function buildFloorPlugin(): Promise<unknown> {
+  const { build } = await import("tsup");
+  // the extensions' own build options (a URL import: that script is outside the bench's project)
+  const shared = pathToFileURL(path.join(repoRoot, "scripts", "tsup-extension.ts")).href;
+  const { defineExtensionBuild } = (await import(shared)) as { defineExtensionBuild: () => unknown };
+  const outDir = path.join(here, ".floor-build");
+  const options = defineExtensionBuild() as Record<string, unknown>;
+  await build({
+    ...options,
+    entry: { index: path.join(here, "floor-plugin", "index.ts") },
+    outDir,
+    sourcemap: false,
+    silent: true,
+  } as never);
+  return import(pathToFileURL(path.join(outDir, "index.js")).href);
+}
+
+/** The floor plugin (the kit's assembly handing turns to a service that does nothing) in a fake host. */
+export async function startFloor(stateRoot: string): Promise<FakeHost[]> {
+  floorEntry ??= buildFloorPlugin();
+  const host = await createFakeHost((await floorEntry) as never, {
+    stateDir: await mkdtemp(path.join(stateRoot, "floor-")),
+    hostConfig: HOST_CONFIG,
+  });
+  await host.startServices();
+  return [host];
+}
+
 /** Resolves once every extension assembled `turns` turns and holds none open. */
 export async function untilAssembled(names: readonly ExtensionName[], turns: number, timeoutMs = 120_000) {
+  await untilPluginsAssembled(
+    names.map((name) => PLUGIN_IDS[name]),
+    turns,
+    timeoutMs,
+  );
+}
+
+async function untilPluginsAssembled(ids: readonly string[], turns: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const done = names.every((name) => {
-      const health = readRuntime(PLUGIN_IDS[name])?.health();
+    const done = ids.every((id) => {
+      const health = readRuntime(id)?.health();
       return health !== undefined && health.turns.assembled >= turns && health.turns.open === 0;
     });
     if (done) return;
     if (Date.now() > deadline) {
-      const states = names.map((name) => JSON.stringify(readRuntime(PLUGIN_IDS[name])?.health().turns));
+      const states = ids.map((id) => JSON.stringify(readRuntime(id)?.health().turns));
       throw new Error(`turns not assembled in time: ${states.join(" ")}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -251,6 +294,8 @@ interface Scenario {
   name: string;
   extensions: readonly ExtensionName[];
   settings: Record<string, unknown>;
+  /** The kit's assembly alone (`floor-plugin`, no extension): the floor every extension stands on. */
+  assemblyOnly?: boolean;
 }
 
 const DEFAULTS = {};
@@ -259,6 +304,7 @@ const NO_SPOOL = { spoolMaxBytes: 0 };
 
 const SCENARIOS: Scenario[] = [
   { name: "baseline", extensions: [], settings: {} },
+  { name: "kit assembly only (the floor)", extensions: [], settings: {}, assemblyOnly: true },
   ...EXTENSIONS.map((name) => ({ name: `${name}, defaults`, extensions: [name], settings: DEFAULTS })),
   { name: "all three, defaults", extensions: EXTENSIONS, settings: DEFAULTS },
   { name: "all three, defaults, no spool", extensions: EXTENSIONS, settings: { ...NO_SPOOL } },
@@ -284,6 +330,19 @@ async function measure(
   stateRoot: string,
 ): Promise<{ cpuUs: number; counts?: Counts }> {
   const turns = sets.length * TURNS_PER_SET;
+  if (scenario.assemblyOnly) {
+    const hosts = await startFloor(stateRoot);
+    gc?.();
+    const profiler = await startProfile();
+    const before = process.cpuUsage();
+    await replay(sets, hosts);
+    await untilPluginsAssembled([FLOOR_ID], turns, 120_000);
+    for (const host of hosts) await host.stopServices();
+    const used = process.cpuUsage(before);
+    await profiler?.stop(scenario.name);
+    for (const host of hosts) await host.cleanup();
+    return { cpuUs: (used.user + used.system) / turns };
+  }
   if (scenario.extensions.length === 0) {
     const baseline = await startBaseline(stateRoot);
     gc?.();
@@ -348,7 +407,10 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
   const scenarios = only
     ? SCENARIOS.filter(
-        (scenario) => scenario.name === "baseline" || only.some((name) => scenario.name.startsWith(name)),
+        (scenario) =>
+          scenario.name === "baseline" ||
+          scenario.assemblyOnly === true ||
+          only.some((name) => scenario.name.startsWith(name)),
       )
     : SCENARIOS;
   const workload = loadWorkload();
@@ -422,6 +484,13 @@ async function main(): Promise<void> {
   console.log(
     `\nthe spool with healthy backends, all three: defaults ${spoolCost("all three, defaults", "all three, defaults, no spool")}; small batches ${spoolCost("all three, small batches", "all three, small batches, no spool")}`,
   );
+  const floorName = SCENARIOS.find((scenario) => scenario.assemblyOnly)?.name ?? "";
+  if (samples.has(floorName)) {
+    const floor = pick(floorName);
+    console.log(
+      `the floor, the kit's turn assembly paid once per process: ${(floor - baseline).toFixed(0)} µs/turn over the baseline (${(floor / baseline).toFixed(2)}x); each extension's own mapping, encoding and sending is its figure minus ${(floor / baseline).toFixed(2)}x`,
+    );
+  }
   if (samples.has("all three, defaults")) {
     const all = pick("all three, defaults") / baseline;
     const single = EXTENSIONS.map((name) => [name, pick(`${name}, defaults`) / baseline] as const);

@@ -13,6 +13,8 @@
  *   rules (no empty keys, no null or non-attribute values, at most 256 attributes);
  * - at the end, the mask on input, output and metadata; the error status; children before the root.
  *
+ * A turn's spans travel as one item of the export pipeline (the SDK's exporter queued each span).
+ *
  * `langfuse-tracing.test.ts` replays turns through this and through the real SDK path
  * (`sdk-tracing-fixtures.ts`) and requires identical records, so an SDK upgrade that changes what
  * it sends fails a test instead of drifting.
@@ -38,7 +40,7 @@ export interface LangfuseTracingOptions {
   release?: string;
   /** Longest text kept by the mask per input, output or metadata value. */
   maxContentChars: number;
-  /** Queues one finished span; the id (trace id + span id) is stable, so re-sends de-duplicate. */
+  /** Queues one turn's spans; the id (the trace id) is stable, so re-sends de-duplicate. */
   enqueue: (id: string, payload: TurnExport) => void;
   /** Called when an observation cannot become a span (counted, never thrown). */
   onInvalid?: (reason: string) => void;
@@ -112,11 +114,6 @@ export function createLangfuseTracing(options: LangfuseTracingOptions): Langfuse
     return record;
   };
 
-  const enqueue = (record: SpanRecord) => {
-    const id = `${record.traceId}:${record.spanId}`;
-    options.enqueue(id, { id, spans: [record], logs: [] });
-  };
-
   return {
     emit(plan) {
       if (stopped) return;
@@ -126,17 +123,19 @@ export function createLangfuseTracing(options: LangfuseTracingOptions): Langfuse
         string,
         unknown
       >;
-      // the root is built first (a failure there drops the turn, as a failed root span did) and
-      // queued last, when it ended on the SDK path
+      // the root is built first (a failure there drops the turn, as a failed root span did); the
+      // turn's spans are one item of the pipeline, under the trace id, children first as they ended
       const root = toRecord(rootPlan, plan.traceId, traceAttributes, undefined);
+      const spans: SpanRecord[] = [];
       for (const child of children) {
         try {
-          enqueue(toRecord(child, plan.traceId, traceAttributes, root.spanId));
+          spans.push(toRecord(child, plan.traceId, traceAttributes, root.spanId));
         } catch (error) {
           options.onInvalid?.(error instanceof Error ? error.message : String(error));
         }
       }
-      enqueue(root);
+      spans.push(root);
+      options.enqueue(plan.traceId, { id: plan.traceId, spans, logs: [] });
     },
     async flush() {},
     async shutdown() {
