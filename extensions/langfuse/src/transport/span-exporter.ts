@@ -1,8 +1,8 @@
 /**
- * The exporter behind the SDK's span processor: each finished span, after the SDK has added its
- * attributes and applied the mask, becomes a plain JSON record queued in the kit's pipeline, which
- * spools it before the first attempt and retries it until Langfuse takes it. `export` reports
- * success once the span is queued: delivery is the pipeline's job, not the tracer's.
+ * Tests only (the SDK reference path of `sdk-tracing-fixtures.ts`): the exporter behind the SDK's
+ * span processor. Each finished span, after the SDK has added its attributes and applied the mask,
+ * becomes the kit's plain record, so the oracle test can compare it with what
+ * `langfuse-tracing.ts` builds directly. `export` reports success once the span is handed over.
  */
 import type { Attributes, SpanRecord, TurnExport } from "@clawscope/kit/otlp";
 import { type HrTime, SpanKind, SpanStatusCode } from "@opentelemetry/api";

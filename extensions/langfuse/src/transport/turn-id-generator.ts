@@ -1,7 +1,8 @@
 /**
- * The tracer's id source. Span creation is synchronous, so setting the ids right before each
- * `startSpan` gives every observation the id the mapping derived from the turn: a re-sent turn is
- * the same trace, and scores can name it. Anything else asking for ids gets random ones.
+ * Tests only (the SDK reference path of `sdk-tracing-fixtures.ts`): the tracer's id source. Span
+ * creation is synchronous, so setting the ids right before each `startSpan` gives every observation
+ * the id the mapping derived from the turn: a re-sent turn is the same trace. Anything else asking
+ * for ids gets random ones.
  */
 import { randomBytes } from "node:crypto";
 import type { IdGenerator } from "@opentelemetry/sdk-trace-base";
