@@ -330,48 +330,46 @@ async function measure(
   stateRoot: string,
 ): Promise<{ cpuUs: number; counts?: Counts }> {
   const turns = sets.length * TURNS_PER_SET;
-  if (scenario.assemblyOnly) {
-    const hosts = await startFloor(stateRoot);
+  /** The measured window: the replay and `finish` (whatever the scenario waits for), in CPU µs per turn. */
+  const timed = async (hosts: readonly FakeHost[], finish: () => Promise<void>) => {
     gc?.();
     const profiler = await startProfile();
     const before = process.cpuUsage();
     await replay(sets, hosts);
-    await untilPluginsAssembled([FLOOR_ID], turns, 120_000);
-    for (const host of hosts) await host.stopServices();
+    await finish();
     const used = process.cpuUsage(before);
     await profiler?.stop(scenario.name);
+    return (used.user + used.system) / turns;
+  };
+  if (scenario.assemblyOnly) {
+    const hosts = await startFloor(stateRoot);
+    const cpuUs = await timed(hosts, async () => {
+      await untilPluginsAssembled([FLOOR_ID], turns, 120_000);
+      for (const host of hosts) await host.stopServices();
+    });
     for (const host of hosts) await host.cleanup();
-    return { cpuUs: (used.user + used.system) / turns };
+    return { cpuUs };
   }
   if (scenario.extensions.length === 0) {
     const baseline = await startBaseline(stateRoot);
-    gc?.();
-    const profiler = await startProfile();
-    const before = process.cpuUsage();
-    await replay(sets, baseline.hosts);
-    const used = process.cpuUsage(before);
-    await profiler?.stop(scenario.name);
+    const cpuUs = await timed(baseline.hosts, async () => undefined);
     baseline.stop();
     for (const host of baseline.hosts) await host.cleanup();
-    return { cpuUs: (used.user + used.system) / turns };
+    return { cpuUs };
   }
   const hosts = await startPack(scenario.extensions, scenario.settings, receivers.ports, stateRoot);
   // let start-up work (the MLflow run, first connections) finish: it is not per-turn cost
   await new Promise((resolve) => setTimeout(resolve, 300));
   await receivers.reset();
-  gc?.();
-  const profiler = await startProfile();
-  const before = process.cpuUsage();
-  await replay(sets, hosts);
-  await untilAssembled(scenario.extensions, turns);
-  // a graceful stop sends everything still queued (SDK processors, batches, the last metrics)
-  for (const host of hosts) await host.stopServices();
-  const used = process.cpuUsage(before);
-  await profiler?.stop(scenario.name);
+  const cpuUs = await timed(hosts, async () => {
+    await untilAssembled(scenario.extensions, turns);
+    // a graceful stop sends everything still queued (batches, the last metrics)
+    for (const host of hosts) await host.stopServices();
+  });
   const counts = await receivers.counts();
   checkDelivered(scenario.extensions, counts, turns);
   for (const host of hosts) await host.cleanup();
-  return { cpuUs: (used.user + used.system) / turns, counts };
+  return { cpuUs, counts };
 }
 
 /** With BENCH_PROFILE=<dir>, a V8 CPU profile of each measured window (the last round's wins). */

@@ -1,12 +1,11 @@
 /**
- * The Langfuse extension at run time: every turn becomes a plan (pure), the official SDK turns the
- * plan into spans on a private provider, and the spans and the scores leave through two kit
- * pipelines — spooled before the first attempt, retried, paused on refused keys, flushed on stop.
+ * The Langfuse extension at run time: every turn becomes a plan (pure), the plan becomes the spans
+ * the official SDK would send, and the spans and the scores leave through two kit pipelines —
+ * spooled when a send fails or takes long, retried, paused on refused keys, flushed on stop.
  * A config change restarts the extension (the kit's hot reload), with fresh keys and pipelines.
  */
 import {
   describeError,
-  flushWithinBudget,
   type OperationalEvent,
   type PackService,
   type PackStartContext,
@@ -180,8 +179,8 @@ export async function startLangfuse(
       }
     },
     async stop() {
-      // the SDK masks ended spans asynchronously: hand them to the pipeline before the kit stops it
-      await flushWithinBudget([tracing.shutdown()]);
+      // every emitted turn is already queued: the kit's pipelines flush on their own stop
+      tracing.shutdown();
     },
     status: () => ({
       baseUrl,

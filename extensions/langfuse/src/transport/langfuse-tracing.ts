@@ -48,12 +48,10 @@ export interface LangfuseTracingOptions {
 
 /** The tracing half of the extension. */
 export interface LangfuseTracing {
-  /** Builds the spans of one turn and queues them, synchronously. */
+  /** Builds the spans of one turn and queues them, synchronously: nothing is left to flush. */
   emit(plan: TurnPlan): void;
-  /** Nothing waits between a turn and its queue: resolves at once (kept for the stop sequence). */
-  flush(): Promise<void>;
   /** After it, turns are dropped. */
-  shutdown(): Promise<void>;
+  shutdown(): void;
 }
 
 /** The SDK span's attribute count limit the SDK path ran with. */
@@ -137,8 +135,7 @@ export function createLangfuseTracing(options: LangfuseTracingOptions): Langfuse
       spans.push(root);
       options.enqueue(plan.traceId, { id: plan.traceId, spans, logs: [] });
     },
-    async flush() {},
-    async shutdown() {
+    shutdown() {
       stopped = true;
     },
   };
